@@ -1,0 +1,35 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// One small library shared by thin executables; each C library sits behind
+/// one `.systemLibrary` target found with pkg-config.
+let package = Package(
+    name: "bsq-audio",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "BSQAudio", targets: ["BSQAudio"]),
+        .executable(name: "bsq-tensor", targets: ["bsq-tensor"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
+        .target(
+            name: "BSQAudio",
+            dependencies: [
+                "CSndFile", "CFFTW", "COpenBLAS", "CZstd", "CSoxr",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"])]
+        ),
+        .executableTarget(name: "bsq-tensor", dependencies: ["BSQAudio"]),
+        .target(name: "TestSupport", dependencies: ["BSQAudio"], path: "Tests/TestSupport"),
+        .testTarget(name: "BSQAudioTests", dependencies: ["BSQAudio", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["BSQAudio", "TestSupport"]),
+    ]
+)

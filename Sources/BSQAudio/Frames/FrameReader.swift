@@ -1,0 +1,158 @@
+/// A frame as it was stored: its header, metadata and payload bytes (still
+/// compressed when `zstd`), and where it began in the stream. A pass-through
+/// tool writes it back unchanged without recomputing anything.
+public struct StoredFrame: Sendable {
+    public var dtype: DType
+    public var dims: [Int]
+    public var meta: JSONObject
+    public var zstd: Bool
+    /// Magic to `payload_len`, exactly as read.
+    public var head: [UInt8]
+    /// The stored payload.
+    public var payload: [UInt8]
+    public var crc: UInt32
+    /// Byte offset of the frame in its stream.
+    public var offset: Int
+
+    /// Bytes the frame takes in a stream.
+    public var storedSize: Int { head.count + payload.count + 4 }
+
+    /// Decompresses and checks the payload.
+    public func decode() throws -> Frame {
+        let expected = Frame.byteCount(dtype: dtype, dims: dims)!
+        var bytes = payload
+        if zstd {
+            switch payload.withUnsafeBytes({ Zstd.decompress($0, expected: expected) }) {
+            case .success(let b): bytes = b
+            case .failure(let e): throw BSQError("\(e.message) at byte \(offset)")
+            }
+        }
+        return Frame(dtype: dtype, dims: dims, meta: meta, payload: bytes)
+    }
+}
+
+/// Reads BSQT frames one at a time from a stream, checking every field of
+/// `FORMAT.md` before it allocates or trusts anything.
+public final class FrameReader {
+    public let source: ByteSource
+    /// Largest uncompressed payload accepted (16 GiB); larger is an error, never an allocation.
+    public static let maxPayload = 1 << 34
+    public static let maxMeta = 1 << 20
+
+    public init(_ source: ByteSource) { self.source = source }
+
+    public convenience init(path: String) throws { self.init(try ByteSource(path: path)) }
+
+    private func fail(_ what: String, _ offset: Int) -> BSQError {
+        BSQError("\(source.name == "-" ? "" : source.name + ": ")\(what) at byte \(offset)")
+    }
+
+    private func readExactly(_ n: Int, into p: UnsafeMutableRawPointer, frame: Int) throws {
+        let got = try source.read(into: p, count: n)
+        if got < n { throw fail("stream ends inside a frame", frame) }
+    }
+
+    private func readBytes(_ n: Int, frame: Int) throws -> [UInt8] {
+        try [UInt8](unsafeUninitializedCapacity: n) { buf, count in
+            if n > 0 { try readExactly(n, into: buf.baseAddress!, frame: frame) }
+            count = n
+        }
+    }
+
+    /// The next stored frame, or nil at the end of the stream.
+    public func nextStored() throws -> StoredFrame? {
+        if try source.atEnd() { return nil }
+        let at = source.offset
+        var head = try readBytes(12, frame: at)
+        guard head[0..<4].elementsEqual("BSQT".utf8) else { throw fail("bad magic", at) }
+        guard head[4] == 1 else { throw fail("unknown version \(head[4])", at) }
+        guard let dtype = DType(rawValue: head[5]) else { throw fail("unknown dtype code \(head[5])", at) }
+        let rank = Int(head[6])
+        guard rank <= Frame.maxRank else { throw fail("rank \(rank) > 8", at) }
+        let flags = head[7]
+        guard flags & ~1 == 0 else { throw fail("unknown flag bits 0x\(String(flags, radix: 16))", at) }
+        let metaLen = Int(head.loadLE(UInt32.self, at: 8))
+        guard metaLen <= FrameReader.maxMeta else { throw fail("metadata of \(metaLen) bytes exceeds 1 MiB", at) }
+
+        let dimBytes = try readBytes(8 * rank, frame: at)
+        head += dimBytes
+        var dims: [Int] = []
+        for i in 0..<rank {
+            let d = dimBytes.loadLE(UInt64.self, at: 8 * i)
+            guard d <= UInt64(Int.max) else { throw fail("dimension \(d) is absurd", at) }
+            dims.append(Int(d))
+        }
+        guard let expected = Frame.byteCount(dtype: dtype, dims: dims), expected <= FrameReader.maxPayload else {
+            throw fail("dims \(dims) of \(dtype.name) are too large", at)
+        }
+
+        let metaBytes = try readBytes(metaLen, frame: at)
+        head += metaBytes
+        let meta: JSONObject
+        do {
+            guard case .object(let o) = try JSONValue.parse(metaBytes) else {
+                throw fail("metadata is not a JSON object", at)
+            }
+            meta = o
+        } catch let e as JSONValue.ParseError {
+            throw fail("metadata is not a JSON object (\(e))", at)
+        }
+
+        let lenBytes = try readBytes(8, frame: at)
+        head += lenBytes
+        let stored = lenBytes.loadLE(UInt64.self, at: 0)
+        let zstd = flags & 1 != 0
+        if zstd {
+            guard stored <= UInt64(Zstd.bound(expected)) else {
+                throw fail("compressed payload of \(stored) bytes is larger than \(expected) bytes can compress to", at)
+            }
+        } else {
+            guard stored == UInt64(expected) else {
+                throw fail("payload of \(stored) bytes, expected \(expected) for \(dtype.name) \(dims)", at)
+            }
+        }
+        let payload = try readPayload(Int(stored), frame: at)
+        var crcBytes: UInt32 = 0
+        try readExactly(4, into: &crcBytes, frame: at)
+        let crc = UInt32(littleEndian: crcBytes)
+        var c = CRC32()
+        c.update(head)
+        c.update(payload)
+        guard c.value == crc else {
+            throw fail("CRC mismatch (stored \(hex(crc)), computed \(hex(c.value)))", at)
+        }
+        if zstd, let e = payload.withUnsafeBytes({ Zstd.check($0, expected: expected) }) {
+            throw fail(e.message, at)
+        }
+        return StoredFrame(dtype: dtype, dims: dims, meta: meta, zstd: zstd, head: head, payload: payload, crc: crc, offset: at)
+    }
+
+    /// Reads a payload; a large one is read in growing pieces so that a stream
+    /// that claims more than it holds never makes us allocate the claim.
+    private func readPayload(_ n: Int, frame: Int) throws -> [UInt8] {
+        let piece = 1 << 26
+        if n <= piece { return try readBytes(n, frame: frame) }
+        var out = [UInt8]()
+        while out.count < n {
+            let k = min(n - out.count, max(piece, out.count))
+            out += try readBytes(k, frame: frame)
+        }
+        return out
+    }
+
+    /// The next frame, decompressed and checked, or nil at the end.
+    public func next() throws -> Frame? {
+        try nextStored()?.decode()
+    }
+}
+
+private func hex(_ v: UInt32) -> String {
+    let s = String(v, radix: 16)
+    return "0x" + String(repeating: "0", count: 8 - s.count) + s
+}
+
+extension Array where Element == UInt8 {
+    func loadLE<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
+        withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
+    }
+}

@@ -1,0 +1,124 @@
+import ArgumentParser
+import BSQAudio
+
+@main
+struct BSQTensor: ToolCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bsq-tensor",
+        abstract: "Inspect, select, recompress and convert streams of BSQT frames.",
+        discussion: """
+            Every bsq-audio tool reads and writes BSQT frames (man 5 bsqt). A FILE of `-`, or no \
+            FILE, is standard input.
+
+            Examples:
+              mel corpus/ | bsq-tensor info
+              bsq-tensor cat --kind codes --zstd a.bsqt b.bsqt > codes.bsqt
+              bsq-tensor to-npy -o out/ codes.bsqt
+              bsq-tensor from-npy x.npy --kind mel --meta '{"key":"x"}' | bsq-encode
+            """,
+        subcommands: [Info.self, Cat.self, ToNpy.self, FromNpy.self]
+    )
+}
+
+struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print one line per frame: key, kind, dtype, dims, stored bytes, compression.")
+
+    @Flag(help: "Print one JSON object per frame (JSON Lines), with the full metadata.")
+    var json = false
+
+    @Argument(help: "Frame streams to read.")
+    var files: [String] = []
+
+    func run() throws {
+        var out = TextOutput()
+        try FrameInputs(files).forEachStored { f, i in
+            out.line(json ? FrameSummary(f, index: i).json() : FrameSummary(f, index: i).text())
+        }
+        out.flush()
+    }
+}
+
+struct Cat: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Concatenate frame streams to standard output, optionally selecting and recompressing.")
+
+    @Option(name: .customLong("key"), help: "Keep only frames with this key (repeatable).")
+    var keys: [String] = []
+
+    @Option(help: "Keep only frames of this kind (mel, codes, audio, tensor).")
+    var kind: String?
+
+    @Flag(inversion: .prefixedNo, help: "Compress payloads with zstd, or store them plain (default: as they are).")
+    var zstd: Bool?
+
+    @Argument(help: "Frame streams to read.")
+    var files: [String] = []
+
+    func run() throws {
+        let out = StandardOutput.shared
+        out.zstd = zstd ?? false
+        try FrameInputs(files).forEachStored { f, _ in
+            if !keys.isEmpty, !keys.contains(f.meta["key"]?.string ?? "") { return }
+            if let kind, f.meta["kind"]?.string != kind { return }
+            if let zstd, zstd != f.zstd {
+                try out.write(try f.decode())
+            } else {
+                try out.write(f)
+            }
+        }
+    }
+}
+
+struct ToNpy: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "to-npy",
+        abstract: "Write each frame as KEY.npy (and its metadata as KEY.json) under a folder.",
+        discussion: "A frame without a key is named frame-NNNNNN by its index. Nothing is written unless the whole stream reads cleanly.")
+
+    @Option(name: .shortAndLong, help: "Output folder (created if missing).")
+    var output: String
+
+    @Argument(help: "Frame streams to read.")
+    var files: [String] = []
+
+    func run() throws {
+        try NpyExport(folder: output).run(FrameInputs(files))
+    }
+}
+
+struct FromNpy: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "from-npy",
+        abstract: "Turn .npy files into frames on standard output.",
+        discussion: "The key is the file name without .npy unless --meta or --key gives one. Big-endian and Fortran-order arrays are converted.")
+
+    @Option(help: "The frame kind to record (mel, codes, audio, tensor).")
+    var kind: String?
+
+    @Option(help: "Metadata: a JSON object, or @FILE to read one (such as a .json that to-npy wrote).")
+    var meta: String?
+
+    @Option(help: "The key to record (only with a single file).")
+    var key: String?
+
+    @Flag(help: "Compress payloads with zstd.")
+    var zstd = false
+
+    @Argument(help: ".npy files to convert (- for standard input).")
+    var files: [String]
+
+    func validate() throws {
+        if key != nil && files.count > 1 { throw ValidationError("--key needs a single file (got \(files.count))") }
+        if files.isEmpty { throw ValidationError("give at least one .npy file") }
+    }
+
+    func run() throws {
+        let base = try meta.map(MetadataArgument.parse) ?? JSONObject()
+        let out = StandardOutput.shared
+        out.zstd = zstd
+        for path in files {
+            try out.write(try NpyExport.frame(fromNpy: path, meta: base, kind: kind, key: key))
+        }
+    }
+}
