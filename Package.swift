@@ -30,6 +30,6 @@ let package = Package(
         .executableTarget(name: "bsq-tensor", dependencies: ["BSQAudio"]),
         .target(name: "TestSupport", dependencies: ["BSQAudio"], path: "Tests/TestSupport"),
         .testTarget(name: "BSQAudioTests", dependencies: ["BSQAudio", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["BSQAudio", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["BSQAudio", "TestSupport", "bsq-tensor"]),
     ]
 )

@@ -91,7 +91,7 @@ struct FromNpy: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "from-npy",
         abstract: "Turn .npy files into frames on standard output.",
-        discussion: "The key is the file name without .npy unless --meta or --key gives one. Big-endian and Fortran-order arrays are converted.")
+        discussion: "Without --meta, the key is the file name without .npy; --key sets it in any case. Big-endian and Fortran-order arrays are converted.")
 
     @Option(help: "The frame kind to record (mel, codes, audio, tensor).")
     var kind: String?
@@ -114,7 +114,7 @@ struct FromNpy: ParsableCommand {
     }
 
     func run() throws {
-        let base = try meta.map(MetadataArgument.parse) ?? JSONObject()
+        let base = try meta.map(MetadataArgument.parse)
         let out = StandardOutput.shared
         out.zstd = zstd
         for path in files {

@@ -44,15 +44,15 @@ public struct NpyExport {
     }
 
     /// A frame from a `.npy` file: metadata `meta`, with `kind` and `key` set when given
-    /// (the key defaults to the file name without `.npy`).
-    public static func frame(fromNpy path: String, meta: JSONObject, kind: String?, key: String?) throws -> Frame {
+    /// (without `meta`, the key is the file name without `.npy`).
+    public static func frame(fromNpy path: String, meta: JSONObject?, kind: String?, key: String?) throws -> Frame {
         let bytes = try ByteSource(path: path).readAll()
         var frame = try Npy.decode(bytes, name: path)
-        var m = meta
+        var m = meta ?? JSONObject()
         if let kind { m["kind"] = .string(kind) }
         if let key {
             m["key"] = .string(key)
-        } else if m["key"] == nil {
+        } else if meta == nil {
             let base = path == "-" ? "-" : String(path.split(separator: "/").last ?? "")
             m["key"] = .string(base.hasSuffix(".npy") ? String(base.dropLast(4)) : base)
         }

@@ -1,0 +1,75 @@
+# bsq-audio: an audio BSQ-ViT tokenizer as a kit of small command-line tools.
+#   make demo    install what is needed, build, run the kit on a speech clip
+#   make test    install what is needed, build, run the whole test suite
+
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+BINDIR     = $(DESTDIR)$(PREFIX)/bin
+MANDIR     = $(DESTDIR)$(PREFIX)/share/man
+BASHDIR    = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+ZSHDIR     = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+FISHDIR    = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+
+TOOLS      = bsq-tensor mel
+DEBS       = libsndfile1-dev libfftw3-dev libopenblas-dev libzstd-dev libsoxr-dev pkg-config \
+             mandoc man-db espeak-ng sox
+RELEASE    = .build/release
+SWIFT     ?= swift
+SUDO       = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps build test install uninstall completions bench bench-deps demo clean
+
+all: build
+
+## deps: the Debian packages the kit builds and tests with (idempotent, quiet when present)
+deps:
+	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing $$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release
+
+## test: release build (numerics are too slow unoptimized), unit and black-box CLI tests
+test: deps
+	$(SWIFT) build -c release
+	BSQ_BIN_DIR=$(CURDIR)/$(RELEASE) $(SWIFT) test -c release
+
+install: build
+	install -d $(BINDIR) $(MANDIR)/man1 $(MANDIR)/man5 $(BASHDIR) $(ZSHDIR) $(FISHDIR)
+	for t in $(TOOLS); do install -m 755 $(RELEASE)/$$t $(BINDIR)/$$t; done
+	for t in $(TOOLS); do install -m 644 man/man1/$$t.1 $(MANDIR)/man1/$$t.1; done
+	install -m 644 man/man5/bsqt.5 $(MANDIR)/man5/bsqt.5
+	for t in $(TOOLS); do \
+		install -m 644 completions/bash/$$t $(BASHDIR)/$$t; \
+		install -m 644 completions/zsh/_$$t $(ZSHDIR)/_$$t; \
+		install -m 644 completions/fish/$$t.fish $(FISHDIR)/$$t.fish; done
+
+uninstall:
+	for t in $(TOOLS); do rm -f $(BINDIR)/$$t $(MANDIR)/man1/$$t.1 $(BASHDIR)/$$t $(ZSHDIR)/_$$t $(FISHDIR)/$$t.fish; done
+	rm -f $(MANDIR)/man5/bsqt.5
+
+## completions: regenerate bash/zsh/fish completions from the tools (committed)
+completions: build
+	mkdir -p completions/bash completions/zsh completions/fish
+	for t in $(TOOLS); do \
+		$(RELEASE)/$$t --generate-completion-script bash > completions/bash/$$t; \
+		$(RELEASE)/$$t --generate-completion-script zsh > completions/zsh/_$$t; \
+		$(RELEASE)/$$t --generate-completion-script fish > completions/fish/$$t.fish; done
+
+## bench: throughput against the reference tools, measured in the same run
+bench-deps: deps
+	@python3 -c "import librosa, soundfile, soxr, torch, torchaudio, zstandard" 2>/dev/null || \
+		pip install -q librosa==0.11.0 soundfile soxr zstandard torch torchaudio
+
+bench: build bench-deps
+	bash bench/run.sh
+
+## demo: the main job on a synthesized speech clip
+demo: build
+	bash demo/run.sh
+
+clean:
+	rm -rf .build demo-out bench/out

@@ -1,0 +1,175 @@
+import BSQAudio
+import Foundation
+import TestSupport
+import XCTest
+
+final class FrameFormatTests: XCTestCase {
+    /// A frame of `dtype` and `dims` filled with distinct bytes.
+    func sample(_ dtype: DType, _ dims: [Int], key: String) -> Frame {
+        let n = Frame.byteCount(dtype: dtype, dims: dims)!
+        let payload = (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ dims.count) }
+        return Frame(dtype: dtype, dims: dims, meta: JSONObject(["kind": "tensor", "key": .string(key), "note": ["é", 1.5, .null]]), payload: payload)
+    }
+
+    func allSamples() -> [Frame] {
+        var out: [Frame] = []
+        for dtype in DType.allCases {
+            for rank in 0...8 {
+                let dims = (0..<rank).map { [3, 2, 1, 2][$0 % 4] }
+                out.append(sample(dtype, dims, key: "\(dtype.name)/r\(rank)"))
+            }
+            out.append(sample(dtype, [0], key: "\(dtype.name)/empty"))
+            out.append(sample(dtype, [3, 0, 2], key: "\(dtype.name)/empty3"))
+        }
+        return out
+    }
+
+    func testRoundTripEveryDTypeAndRankPlainAndZstd() throws {
+        let frames = allSamples()
+        for zstd in [false, true] {
+            let bytes = try encodeFrames(frames, zstd: zstd)
+            let back = try decodeFrames(bytes)
+            XCTAssertEqual(back.count, frames.count)
+            for (a, b) in zip(frames, back) {
+                XCTAssertEqual(a.dtype, b.dtype)
+                XCTAssertEqual(a.dims, b.dims)
+                XCTAssertEqual(a.meta, b.meta)
+                XCTAssertEqual(a.payload, b.payload)
+            }
+        }
+    }
+
+    func testMetadataKeepsKeyOrderAndUnknownKeys() throws {
+        let text = #"{"zeta":1,"kind":"mel","alpha":{"b":[1,2,{"c":"\u00e9\n"}],"a":null},"big":12345678901}"#
+        let meta = try JSONValue.parse(text).object!
+        XCTAssertEqual(meta.keys, ["zeta", "kind", "alpha", "big"])
+        let f = Frame([Float(1), 2], dims: [2], meta: meta)
+        let back = try decodeFrames(try FrameWriter.encode(f))[0]
+        XCTAssertEqual(JSONValue.object(back.meta).serialized(), #"{"zeta":1,"kind":"mel","alpha":{"b":[1,2,{"c":"é\n"}],"a":null},"big":12345678901}"#)
+    }
+
+    func testMatchesZlibCRC() {
+        // zlib.crc32(b"123456789") == 0xCBF43926, the standard check value.
+        XCTAssertEqual(CRC32.checksum(Array("123456789".utf8)), 0xCBF4_3926)
+        XCTAssertEqual(CRC32.checksum([]), 0)
+        // Incremental updates over uneven pieces equal the one-shot value.
+        let data = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 7919) }
+        var c = CRC32()
+        c.update(Array(data[0..<3]))
+        c.update(Array(data[3..<1001]))
+        c.update(Array(data[1001...]))
+        XCTAssertEqual(c.value, CRC32.checksum(data))
+        XCTAssertEqual(CRC32.checksum(data), 0xea02fda0)  // zlib.crc32 of the same bytes
+    }
+
+    func testPythonWrittenBytesAreIdentical() throws {
+        // bsqt.py (numpy + zlib) encodes this exact frame to these bytes.
+        let f = Frame([Float(0), 1, 2, 3, 4, 5], dims: [2, 3], meta: JSONObject(["kind": "mel", "key": "a"]))
+        let bytes = try FrameWriter.encode(f)
+        let hex = bytes.map { String(format: "%02x", $0) }.joined()
+        XCTAssertEqual(hex, "425351540101020018000000020000000000000003000000000000007b226b696e64223a226d656c222c226b6579223a2261227d1800000000000000000000000000803f0000004000004040000080400000a040bd2267c3")
+    }
+
+    // MARK: - Corruption
+
+    func expectError(_ bytes: [UInt8], _ fragment: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try decodeFrames(bytes), file: file, line: line) { e in
+            let m = (e as? BSQError)?.message ?? "\(e)"
+            XCTAssertTrue(m.contains(fragment), "'\(m)' lacks '\(fragment)'", file: file, line: line)
+        }
+    }
+
+    func smallFrame() throws -> [UInt8] {
+        try FrameWriter.encode(Frame([Int16(1), -2, 3], dims: [3], meta: JSONObject(["kind": "tensor"])))
+    }
+
+    func testTruncationAtEveryByteNamesTheFrameOffset() throws {
+        let one = try smallFrame()
+        let two = one + one
+        for cut in 1..<one.count {
+            expectError(Array(one[0..<cut]), "stream ends inside a frame at byte 0")
+            expectError(Array(two[0..<(one.count + cut)]), "stream ends inside a frame at byte \(one.count)")
+        }
+        XCTAssertEqual(try decodeFrames([]).count, 0)
+        XCTAssertEqual(try decodeFrames(two).count, 2)
+    }
+
+    func testEveryHeaderFieldWrong() throws {
+        let good = try smallFrame()
+        let prefix = try smallFrame()
+        let at = prefix.count
+        func bad(_ edit: (inout [UInt8]) -> Void, _ fragment: String) {
+            var b = good
+            edit(&b)
+            expectError(prefix + b, fragment)
+            expectError(prefix + b, " at byte \(at)")
+        }
+        bad({ $0[0] = UInt8(ascii: "X") }, "bad magic")
+        bad({ $0[4] = 2 }, "unknown version 2")
+        bad({ $0[5] = 0 }, "unknown dtype code 0")
+        bad({ $0[5] = 10 }, "unknown dtype code 10")
+        bad({ $0[6] = 9 }, "rank 9 > 8")
+        bad({ $0[7] = 2 }, "unknown flag bits 0x2")
+        bad({ $0[7] = 0x80 }, "unknown flag bits 0x80")
+        bad({ $0[8] = 0; $0[9] = 0; $0[10] = 0x20 }, "exceeds 1 MiB")
+        bad({ $0[12] = 4 }, "payload of 6 bytes, expected 8")
+        bad({ $0[20] = UInt8(ascii: "[") }, "metadata is not a JSON object")
+        bad({ $0[good.count - 8] ^= 0x10 }, "CRC mismatch")
+        bad({ $0[good.count - 1] ^= 0x01 }, "CRC mismatch")
+        bad({ $0[7] = 1 }, "CRC mismatch")  // the flag is covered by the CRC
+    }
+
+    func testFlippedPayloadBitIsACRCMismatch() throws {
+        var b = try smallFrame()
+        let payloadStart = b.count - 4 - 6
+        for bit in 0..<8 {
+            var c = b
+            c[payloadStart + 3] ^= UInt8(1 << bit)
+            expectError(c, "CRC mismatch")
+        }
+        b[payloadStart] ^= 0xFF
+        expectError(b, "CRC mismatch (stored ")
+        expectError(b, ") at byte 0")
+    }
+
+    func testAbsurdDimsAreErrorsNotAllocations() throws {
+        // dims whose product overflows, or claims exabytes, on a tiny stream.
+        for dims: [UInt64] in [[UInt64.max], [1 << 40, 1 << 40], [1 << 62, 4], [1 << 33, 1 << 3]] {
+            var h: [UInt8] = Array("BSQT".utf8) + [1, DType.f64.rawValue, UInt8(dims.count), 0, 2, 0, 0, 0]
+            for d in dims { withUnsafeBytes(of: d.littleEndian) { h += $0 } }
+            h += Array("{}".utf8)
+            withUnsafeBytes(of: UInt64(8).littleEndian) { h += $0 }
+            h += [UInt8](repeating: 0, count: 12)
+            expectError(h, "at byte 0")
+        }
+        // A zstd frame that claims a payload larger than its dims can compress to.
+        var h: [UInt8] = Array("BSQT".utf8) + [1, DType.u8.rawValue, 1, 1, 2, 0, 0, 0]
+        withUnsafeBytes(of: UInt64(4).littleEndian) { h += $0 }
+        h += Array("{}".utf8)
+        withUnsafeBytes(of: UInt64(1 << 50).littleEndian) { h += $0 }
+        expectError(h, "compressed payload")
+    }
+
+    func testZstdContentSizeMustMatchDims() throws {
+        let f = Frame([UInt8](repeating: 7, count: 100), dims: [100])
+        var bytes = try FrameWriter.encode(f, zstd: true)
+        // Claim 50 elements instead of 100 and fix the CRC: the content size check must catch it.
+        bytes[12] = 50
+        let body = Array(bytes[0..<(bytes.count - 4)])
+        bytes = body
+        withUnsafeBytes(of: CRC32.checksum(body).littleEndian) { bytes += $0 }
+        expectError(bytes, "zstd content of 100 bytes, expected 50 at byte 0")
+    }
+
+    // MARK: - npy
+
+    func testNpyRoundTripEveryDType() throws {
+        for f in allSamples() {
+            let back = try Npy.decode(Npy.encode(f), name: "x.npy")
+            XCTAssertEqual(back.dtype, f.dtype)
+            XCTAssertEqual(back.dims, f.dims)
+            XCTAssertEqual(back.payload, f.payload)
+            XCTAssertEqual(Npy.encode(f).count % 64, f.payload.count % 64)
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import BSQAudio
+import Foundation
+import XCTest
+
+/// Where the repository and its committed fixtures are.
+public enum Repo {
+    public static let root: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    public static func fixture(_ path: String) -> URL { root.appendingPathComponent("Tests/Fixtures/" + path) }
+    public static func fixtureData(_ path: String) throws -> [UInt8] { Array(try Data(contentsOf: fixture(path))) }
+}
+
+/// A fresh temporary folder, removed when the value is released.
+public final class TempDir {
+    public let url: URL
+    public init() {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("bsq-test-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    public func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+/// What a tool run gave.
+public struct ToolResult {
+    public let status: Int32
+    public let stdout: [UInt8]
+    public let stderr: String
+    public let signaled: Bool
+    public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+}
+
+/// Runs the built tools as a user would: arguments, bytes on stdin, stdout bytes, stderr text, exit status.
+public enum Tool {
+    /// The folder holding the built executables (`BSQ_BIN_DIR`, else beside the test bundle).
+    public static let binDir: URL = {
+        if let d = ProcessInfo.processInfo.environment["BSQ_BIN_DIR"] { return URL(fileURLWithPath: d) }
+        var u = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while u.path != "/" && !FileManager.default.fileExists(atPath: u.appendingPathComponent("bsq-tensor").path) {
+            u = u.deletingLastPathComponent()
+        }
+        return u
+    }()
+
+    @discardableResult
+    public static func run(_ name: String, _ args: [String], stdin: [UInt8] = [], cwd: URL? = nil, env: [String: String] = [:]) throws -> ToolResult {
+        try runProgram(binDir.appendingPathComponent(name).path, args, stdin: stdin, cwd: cwd, env: env)
+    }
+
+    /// Runs a shell pipeline (bash -o pipefail) with the tools on PATH.
+    @discardableResult
+    public static func shell(_ script: String, cwd: URL? = nil) throws -> ToolResult {
+        let path = binDir.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        return try runProgram("/bin/bash", ["-o", "pipefail", "-c", script], cwd: cwd, env: ["PATH": path])
+    }
+
+    final class Sink: @unchecked Sendable { var data = Data() }
+
+    /// Runs a program with `stdin` bytes, collecting stdout and stderr concurrently.
+    public static func runProgram(_ exe: String, _ args: [String], stdin: [UInt8] = [], cwd: URL? = nil, env: [String: String] = [:]) throws -> ToolResult {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = args
+        if let cwd { p.currentDirectoryURL = cwd }
+        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        let inPipe = Pipe(), outPipe = Pipe(), errPipe = Pipe()
+        p.standardInput = inPipe
+        p.standardOutput = outPipe
+        p.standardError = errPipe
+        try p.run()
+        let input = Data(stdin)
+        let inHandle = inPipe.fileHandleForWriting
+        let writer = Thread {
+            try? inHandle.write(contentsOf: input)
+            try? inHandle.close()
+        }
+        writer.start()
+        let err = Sink()
+        let errHandle = errPipe.fileHandleForReading
+        let errReader = Thread { err.data = errHandle.readDataToEndOfFile() }
+        errReader.start()
+        let out = outPipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        while !errReader.isFinished || !writer.isFinished { usleep(500) }
+        return ToolResult(
+            status: p.terminationStatus, stdout: Array(out), stderr: String(decoding: err.data, as: UTF8.self),
+            signaled: p.terminationReason == .uncaughtSignal)
+    }
+}
+
+/// Frames from bytes, for checking tool output.
+public func decodeFrames(_ bytes: [UInt8]) throws -> [Frame] {
+    let pipe = Pipe()
+    let data = Data(bytes)
+    let handle = pipe.fileHandleForWriting
+    let writer = Thread {
+        try? handle.write(contentsOf: data)
+        try? handle.close()
+    }
+    writer.start()
+    let reader = FrameReader(ByteSource(fd: pipe.fileHandleForReading.fileDescriptor, name: "-"))
+    var out: [Frame] = []
+    while let f = try reader.next() { out.append(f) }
+    return out
+}
+
+/// Encodes frames into one stream.
+public func encodeFrames(_ frames: [Frame], zstd: Bool = false) throws -> [UInt8] {
+    try frames.flatMap { try FrameWriter.encode($0, zstd: zstd) }
+}
+
+/// Asserts that a tool failed with one `tool: …` line on stderr containing `fragment`.
+public func assertToolError(_ r: ToolResult, _ tool: String, contains fragment: String, status: Int32? = nil,
+                            file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertNotEqual(r.status, 0, "expected failure, stderr: \(r.stderr)", file: file, line: line)
+    if let status { XCTAssertEqual(r.status, status, file: file, line: line) }
+    let lines = r.stderr.split(separator: "\n", omittingEmptySubsequences: true)
+    XCTAssertEqual(lines.count, 1, "stderr should be one line: \(r.stderr)", file: file, line: line)
+    XCTAssertTrue(r.stderr.hasPrefix("\(tool): "), "stderr: \(r.stderr)", file: file, line: line)
+    XCTAssertTrue(r.stderr.contains(fragment), "stderr lacks '\(fragment)': \(r.stderr)", file: file, line: line)
+}
