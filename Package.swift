@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .library(name: "BSQAudio", targets: ["BSQAudio"]),
         .executable(name: "bsq-tensor", targets: ["bsq-tensor"]),
+        .executable(name: "mel", targets: ["mel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -28,8 +29,9 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-Ounchecked"])]
         ),
         .executableTarget(name: "bsq-tensor", dependencies: ["BSQAudio"]),
+        .executableTarget(name: "mel", dependencies: ["BSQAudio"]),
         .target(name: "TestSupport", dependencies: ["BSQAudio"], path: "Tests/TestSupport"),
         .testTarget(name: "BSQAudioTests", dependencies: ["BSQAudio", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["BSQAudio", "TestSupport", "bsq-tensor"]),
+        .testTarget(name: "CLITests", dependencies: ["BSQAudio", "TestSupport", "bsq-tensor", "mel"]),
     ]
 )

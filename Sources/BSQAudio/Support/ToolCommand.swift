@@ -56,6 +56,21 @@ public enum ToolProcess {
         Glibc.exit(status)
     }
 
+    /// Prints an error line about one input of a batch without stopping.
+    public static func report(_ message: String) {
+        FileHandleStderr.write("\(name): \(message)\n")
+    }
+
+    /// Ends a batch: `processed N of M` on stderr when there were several
+    /// inputs or a failure, and exit status 1 when any input failed.
+    public static func finishBatch(processed: Int, of total: Int) throws {
+        if total > 1 || processed < total { report("processed \(processed) of \(total)") }
+        if processed < total {
+            try StandardOutput.shared.flush()
+            exit(1)
+        }
+    }
+
     /// Prints a warning line without stopping.
     public static func warn(_ message: String) {
         FileHandleStderr.write("\(name): warning: \(message)\n")

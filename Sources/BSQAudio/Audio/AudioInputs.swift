@@ -1,0 +1,146 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One audio input of a batch: where to read it and the key its frame gets.
+public struct AudioInput: Sendable, Equatable {
+    /// The path as given or resolved against `--root`; "-" for stdin.
+    public var path: String
+    /// The utterance id (FORMAT.md): relative path without extension, the file
+    /// name without extension for a file given directly, "-" for stdin.
+    public var key: String
+
+    public init(path: String, key: String) {
+        self.path = path
+        self.key = key
+    }
+}
+
+/// Turns command-line operands and lists into the ordered inputs of a batch.
+public enum AudioInputs {
+    /// Extensions searched for in folders (libsndfile's readable formats).
+    public static let extensions: Set<String> = [
+        "wav", "wave", "flac", "ogg", "oga", "opus", "mp3", "aiff", "aif", "aifc", "au", "snd", "caf", "w64", "rf64",
+    ]
+
+    /// Files as themselves, folders searched recursively (sorted, hidden
+    /// entries skipped), "-" as stdin.
+    public static func expand(_ operands: [String]) throws -> [AudioInput] {
+        var out: [AudioInput] = []
+        for op in operands {
+            if op == "-" {
+                out.append(AudioInput(path: "-", key: "-"))
+            } else if isDirectory(op) {
+                let found = try walk(op)
+                if found.isEmpty { throw BSQError("\(op): no audio files found") }
+                let base = op.hasSuffix("/") ? op : op + "/"
+                out += found.map { AudioInput(path: base + $0, key: dropExtension($0)) }
+            } else {
+                out.append(AudioInput(path: op, key: dropExtension(fileName(op))))
+            }
+        }
+        return out
+    }
+
+    /// The inputs named by a list file: one path per line, or a TSV whose
+    /// header has a `path` column (Common Voice's `validated.tsv`). Relative
+    /// paths are resolved against `root`, which defaults to the list's folder
+    /// (or its `clips/` subfolder for a TSV, where Common Voice keeps them).
+    public static func fromList(_ listPath: String, root: String?) throws -> [AudioInput] {
+        let text: String
+        if listPath == "-" {
+            text = String(decoding: try ByteSource(path: "-").readAll(), as: UTF8.self)
+        } else {
+            guard let bytes = try? ByteSource(path: listPath).readAll() else {
+                throw BSQError("\(listPath): \(String(cString: strerror(errno)))")
+            }
+            text = String(decoding: bytes, as: UTF8.self)
+        }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> Substring in
+            line.hasSuffix("\r") ? line.dropLast() : line
+        }
+        while lines.last?.isEmpty == true { lines.removeLast() }
+        let listDir = listPath == "-" ? "." : directoryName(listPath)
+        var column: Int? = nil
+        if let header = lines.first, header.contains("\t") {
+            let names = header.split(separator: "\t", omittingEmptySubsequences: false)
+            guard let c = names.firstIndex(of: "path") else {
+                throw BSQError("\(listPath): a tab-separated list needs a 'path' column in its header")
+            }
+            column = c
+            lines.removeFirst()
+        }
+        var base = root ?? listDir
+        if root == nil, column != nil, isDirectory(listDir + "/clips") { base = listDir + "/clips" }
+        var out: [AudioInput] = []
+        for (i, line) in lines.enumerated() where !line.allSatisfy({ $0 == " " || $0 == "\t" }) {
+            var entry = String(line)
+            if let column {
+                let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+                guard column < fields.count else {
+                    throw BSQError("\(listPath): line \(i + 2) has no 'path' field")
+                }
+                entry = String(fields[column])
+            }
+            if entry.hasPrefix("/") {
+                out.append(AudioInput(path: entry, key: dropExtension(fileName(entry))))
+            } else {
+                out.append(AudioInput(path: base == "." ? entry : base + "/" + entry, key: dropExtension(entry)))
+            }
+        }
+        if out.isEmpty { throw BSQError("\(listPath): the list names no files") }
+        return out
+    }
+
+    /// Audio files under `dir`, as paths relative to it, in byte order.
+    static func walk(_ dir: String) throws -> [String] {
+        var found: [String] = []
+        func visit(_ rel: String) throws {
+            let full = rel.isEmpty ? dir : dir + "/" + rel
+            guard let d = opendir(full) else { throw BSQError("\(full): \(String(cString: strerror(errno)))") }
+            defer { closedir(d) }
+            while let e = readdir(d) {
+                let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
+                    String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+                }
+                if name.hasPrefix(".") { continue }
+                let child = rel.isEmpty ? name : rel + "/" + name
+                if isDirectory(dir + "/" + child) {
+                    try visit(child)
+                } else if extensions.contains(fileExtension(name).lowercased()) {
+                    found.append(child)
+                }
+            }
+        }
+        try visit("")
+        return found.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    static func fileName(_ path: String) -> String {
+        let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
+        return trimmed.split(separator: "/").last.map(String.init) ?? trimmed
+    }
+
+    static func directoryName(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        let d = String(path[..<slash])
+        return d.isEmpty ? "/" : d
+    }
+
+    static func fileExtension(_ name: String) -> String {
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return "" }
+        return String(name[name.index(after: dot)...])
+    }
+
+    /// `a/b/c.flac` → `a/b/c`; a dot in a folder name or a leading dot is kept.
+    public static func dropExtension(_ path: String) -> String {
+        let nameStart = path.lastIndex(of: "/").map { path.index(after: $0) } ?? path.startIndex
+        guard let dot = path[nameStart...].lastIndex(of: "."), dot != nameStart else { return path }
+        return String(path[..<dot])
+    }
+}

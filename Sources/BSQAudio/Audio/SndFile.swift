@@ -1,0 +1,122 @@
+import CSndFile
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An audio file opened with libsndfile (wav, flac, ogg/vorbis, opus, mp3, aiff…),
+/// read as normalized float samples, interleaved by channel: what
+/// `soundfile.read(dtype="float32")` returns.
+public final class SoundFile {
+    public let channels: Int
+    public let sampleRate: Int
+    /// The frame count the container announces (an estimate for some mp3s).
+    public let announcedFrames: Int
+    public let name: String
+    private let handle: OpaquePointer
+    private let memory: MemoryStream?
+
+    /// Opens a file on disk.
+    public init(path: String) throws {
+        var info = SF_INFO()
+        var st = stat()
+        if stat(path, &st) != 0 { throw BSQError("\(path): \(String(cString: strerror(errno)))") }
+        if (st.st_mode & S_IFMT) == S_IFDIR { throw BSQError("\(path): is a folder") }
+        guard let h = sf_open(path, Int32(SFM_READ), &info) else {
+            throw BSQError("\(path): \(SoundFile.lastError(nil))")
+        }
+        handle = h
+        memory = nil
+        name = path
+        channels = Int(info.channels)
+        sampleRate = Int(info.samplerate)
+        announcedFrames = Int(info.frames)
+        try validate()
+    }
+
+    /// Opens a whole audio file held in memory (stdin is read this way: the
+    /// decoders need to seek, which a pipe cannot).
+    public init(bytes: [UInt8], name: String) throws {
+        let stream = MemoryStream(bytes)
+        var io = SF_VIRTUAL_IO(
+            get_filelen: { user in MemoryStream.from(user).length },
+            seek: { offset, whence, user in MemoryStream.from(user).seek(offset, whence) },
+            read: { ptr, count, user in MemoryStream.from(user).read(ptr, count) },
+            write: { _, _, _ in 0 },
+            tell: { user in MemoryStream.from(user).position })
+        var info = SF_INFO()
+        guard let h = sf_open_virtual(&io, Int32(SFM_READ), &info, Unmanaged.passUnretained(stream).toOpaque()) else {
+            throw BSQError("\(name): \(SoundFile.lastError(nil))")
+        }
+        handle = h
+        memory = stream
+        self.name = name
+        channels = Int(info.channels)
+        sampleRate = Int(info.samplerate)
+        announcedFrames = Int(info.frames)
+        try validate()
+    }
+
+    private func validate() throws {
+        if channels < 1 { throw BSQError("\(name): no audio channels") }
+        if sampleRate < 1 { throw BSQError("\(name): invalid sample rate \(sampleRate)") }
+    }
+
+    deinit { sf_close(handle) }
+
+    /// Reads up to `frames` frames (each `channels` samples) into `buffer`;
+    /// returns how many were read, 0 at the end.
+    public func read(into buffer: UnsafeMutablePointer<Float>, frames: Int) throws -> Int {
+        let got = Int(sf_readf_float(handle, buffer, sf_count_t(frames)))
+        if got < frames, sf_error(handle) != 0 {
+            throw BSQError("\(name): decoding failed: \(SoundFile.lastError(handle))")
+        }
+        return got
+    }
+
+    /// libsndfile's message, without its "System error : " prefix and final period.
+    private static func lastError(_ h: OpaquePointer?) -> String {
+        var s = String(cString: sf_strerror(h))
+        if s.hasPrefix("System error : ") { s.removeFirst("System error : ".count) }
+        while s.hasSuffix(".") || s.hasSuffix("\n") { s.removeLast() }
+        return s.isEmpty ? "unreadable audio" : s
+    }
+
+    /// The version string of the libsndfile the tools run with.
+    public static var libraryVersion: String { String(cString: sf_version_string()) }
+}
+
+/// A seekable byte buffer behind libsndfile's virtual I/O.
+private final class MemoryStream {
+    let bytes: [UInt8]
+    var position: sf_count_t = 0
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    var length: sf_count_t { sf_count_t(bytes.count) }
+
+    static func from(_ user: UnsafeMutableRawPointer?) -> MemoryStream {
+        Unmanaged<MemoryStream>.fromOpaque(user!).takeUnretainedValue()
+    }
+
+    func seek(_ offset: sf_count_t, _ whence: Int32) -> sf_count_t {
+        let base: sf_count_t
+        switch whence {
+        case SEEK_SET: base = 0
+        case SEEK_CUR: base = position
+        default: base = length
+        }
+        let target = base + offset
+        if target < 0 { return -1 }
+        position = target
+        return position
+    }
+
+    func read(_ ptr: UnsafeMutableRawPointer?, _ count: sf_count_t) -> sf_count_t {
+        guard let ptr, position < length, count > 0 else { return 0 }
+        let n = min(count, length - position)
+        bytes.withUnsafeBytes { b in
+            ptr.copyMemory(from: b.baseAddress! + Int(position), byteCount: Int(n))
+        }
+        position += n
+        return n
+    }
+}

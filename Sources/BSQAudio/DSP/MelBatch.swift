@@ -1,0 +1,77 @@
+/// `mel`'s job: every input decoded, resampled, analysed and framed, in
+/// parallel over the inputs, written in input order. Bad inputs are reported
+/// (`mel: path: reason`) and skipped.
+public struct MelBatch: Sendable {
+    public var analysis: MelAnalysis
+    public var fit: FrameFit?
+    public var jobs: Int
+    public var zstd: Bool
+    public var progress: Bool
+
+    public init(analysis: MelAnalysis, fit: FrameFit? = nil, jobs: Int = 1, zstd: Bool = false, progress: Bool = false) {
+        self.analysis = analysis
+        self.fit = fit
+        self.jobs = jobs
+        self.zstd = zstd
+        self.progress = progress
+    }
+
+    enum Outcome: Sendable {
+        case frame([UInt8], seconds: Double)
+        case failure(String)
+    }
+
+    /// Processes `inputs`; `stdin` holds the bytes of the audio file named "-".
+    /// Returns how many inputs made a frame.
+    public func run(_ inputs: [AudioInput], stdin: [UInt8]?, to writer: FrameWriter) throws -> Int {
+        BLAS.setThreads(1)
+        let spectrogram = MelSpectrogram(analysis)
+        let me = self
+        let bar = ProgressBar(total: inputs.count, label: "files", enabled: progress && FileHandleStderr.isTerminal)
+        var processed = 0
+        var audioSeconds = 0.0
+        try OrderedParallel.run(count: inputs.count, jobs: jobs, work: { i in
+            me.process(inputs[i], stdin: stdin, with: spectrogram)
+        }, consume: { i, outcome in
+            switch outcome {
+            case .frame(let bytes, let seconds):
+                try writer.writeRaw(bytes)
+                processed += 1
+                audioSeconds += seconds
+            case .failure(let message):
+                bar.finish()
+                ToolProcess.report(message)
+            }
+            bar.update(i + 1, note: String(format: "%.0fx realtime", audioSeconds / max(bar.elapsed, 1e-9)))
+        })
+        bar.finish()
+        return processed
+    }
+
+    func process(_ input: AudioInput, stdin: [UInt8]?, with spectrogram: MelSpectrogram) -> Outcome {
+        do {
+            let source: AudioSource = input.path == "-" ? .bytes(stdin ?? [], name: "-") : .path(input.path)
+            let y = try AudioLoader.loadMono(source, sampleRate: analysis.sampleRate)
+            var mel: LogMel
+            do { mel = try spectrogram.compute(y) } catch let e as BSQError { throw BSQError("\(input.path): \(e.message)") }
+            var meta = JSONObject()
+            meta["kind"] = "mel"
+            meta["key"] = .string(input.key)
+            meta["source"] = .string(input.path)
+            meta["axes"] = ["time", "mel"]
+            meta["mel"] = analysis.metadata
+            if let fit {
+                let fitted = fit.apply(mel, key: input.key)
+                meta["crop"] = ["offset": JSONValue(fitted.offset), "of": JSONValue(mel.frames)]
+                mel = fitted.mel
+            }
+            let frame = Frame(mel.values, dims: [mel.frames, mel.nMels], meta: meta)
+            let bytes = try FrameWriter.encode(frame, zstd: zstd)
+            return .frame(bytes, seconds: Double(y.count) / Double(analysis.sampleRate))
+        } catch let e as BSQError {
+            return .failure(e.message)
+        } catch {
+            return .failure("\(input.path): \(error)")
+        }
+    }
+}

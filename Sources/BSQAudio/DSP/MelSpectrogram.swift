@@ -1,0 +1,150 @@
+import Foundation
+
+/// A log-mel spectrogram, time-major: `values[t * nMels + m]`.
+public struct LogMel: Sendable {
+    public var values: [Float]
+    public var frames: Int
+    public let nMels: Int
+    /// The dB value digital silence gets under the same analysis (the floor
+    /// used to pad to a fixed length).
+    public var floor: Float
+}
+
+/// librosa's `melspectrogram` + `power_to_db` (or torchaudio's
+/// `MelSpectrogram` + `AmplitudeToDB`) on a mono signal:
+///
+///     X[t, k]  = Σₙ w[n] · ỹ[t·hop + n] · e^{-2πikn/N}     (ỹ: y padded by N/2 each side when centered)
+///     M[t, m]  = Σₖ |X[t, k]|^power · F[k, m]              (one sgemm per block of frames)
+///     dB[t, m] = 10·log10(max(amin, M)) − 10·log10(max(amin, ref)),
+///                then max(dB, max(dB) − top_db)
+///
+/// `w` is the periodic Hann window of `win_length`, centered in N = n_fft.
+/// The FFT plan and the filterbank are made once; `compute` is thread-safe.
+public struct MelSpectrogram: Sendable {
+    public let analysis: MelAnalysis
+    public let filterbank: MelFilterbank
+    private let window: [Float]
+    private let fft: RealFFT
+    /// Frames per FFT + sgemm block (bounds the power-spectrum scratch).
+    static let blockFrames = 512
+
+    public init(_ analysis: MelAnalysis) {
+        self.analysis = analysis
+        let n = analysis.nFFT, wl = analysis.resolvedWinLength
+        var w = [Float](repeating: 0, count: n)
+        let left = (n - wl) / 2
+        for i in 0..<wl { w[left + i] = Float(0.5 - 0.5 * cos(2.0 * Double.pi * Double(i) / Double(wl))) }
+        window = w
+        fft = RealFFT.shared(n)
+        filterbank = MelFilterbank(sampleRate: Double(analysis.sampleRate), nFFT: n, nMels: analysis.nMels,
+                                   fmin: analysis.fmin, fmax: analysis.resolvedFmax,
+                                   scale: analysis.melScale, norm: analysis.norm)
+    }
+
+    /// The log-mel spectrogram of `y` (at `analysis.sampleRate`).
+    public func compute(_ y: [Float]) throws -> LogMel {
+        var mel = try melPower(y)
+        let floor = toDecibels(&mel.values)
+        return LogMel(values: mel.values, frames: mel.frames, nMels: analysis.nMels, floor: floor)
+    }
+
+    /// The mel power spectrogram [frames, n_mels], before dB.
+    public func melPower(_ y: [Float]) throws -> (values: [Float], frames: Int) {
+        let a = analysis, n = a.nFFT, hop = a.hopLength, nMels = a.nMels, bins = fft.bins
+        guard let frames = a.frameCount(samples: y.count) else {
+            throw BSQError("\(y.count) samples are fewer than --n-fft (\(n)) without centering")
+        }
+        let padded = pad(y)
+        var out = [Float](repeating: 0, count: frames * nMels)
+        let input = AlignedFloats(count: n)
+        let spectrum = AlignedFloats(count: 2 * bins)
+        let block = Self.blockFrames
+        let powers = AlignedFloats(count: block * bins)
+        let p = a.power
+        padded.withUnsafeBufferPointer { x in
+            window.withUnsafeBufferPointer { w in
+                filterbank.weightsT.withUnsafeBufferPointer { fb in
+                    out.withUnsafeMutableBufferPointer { o in
+                        var t0 = 0
+                        while t0 < frames {
+                            let count = min(block, frames - t0)
+                            for j in 0..<count {
+                                let start = (t0 + j) * hop
+                                for i in 0..<n { input.pointer[i] = x[start + i] * w[i] }
+                                fft.forward(input.pointer, spectrum.pointer)
+                                let row = powers.pointer + j * bins
+                                let s = spectrum.pointer
+                                if p == 2 {
+                                    for k in 0..<bins { row[k] = s[2 * k] * s[2 * k] + s[2 * k + 1] * s[2 * k + 1] }
+                                } else if p == 1 {
+                                    for k in 0..<bins { row[k] = (s[2 * k] * s[2 * k] + s[2 * k + 1] * s[2 * k + 1]).squareRoot() }
+                                } else {
+                                    let half = Float(p / 2)
+                                    for k in 0..<bins { row[k] = Foundation.pow(s[2 * k] * s[2 * k] + s[2 * k + 1] * s[2 * k + 1], half) }
+                                }
+                            }
+                            BLAS.sgemm(m: count, n: nMels, k: bins, a: powers.pointer, b: fb.baseAddress!,
+                                       c: o.baseAddress! + t0 * nMels)
+                            t0 += count
+                        }
+                    }
+                }
+            }
+        }
+        return (out, frames)
+    }
+
+    /// `y` with n_fft/2 samples of padding each side when centered: zeros, or
+    /// numpy's "reflect" (mirror without repeating the edge, repeated for
+    /// signals shorter than the padding).
+    func pad(_ y: [Float]) -> [Float] {
+        guard analysis.center else { return y }
+        let p = analysis.nFFT / 2, len = y.count
+        var out = [Float](repeating: 0, count: len + 2 * p)
+        out.withUnsafeMutableBufferPointer { o in
+            y.withUnsafeBufferPointer { o.baseAddress!.advanced(by: p).update(from: $0.baseAddress!, count: len) }
+            guard analysis.padMode == .reflect, len > 0 else { return }
+            let period = 2 * (len - 1)
+            func source(_ i: Int) -> Int {
+                if period == 0 { return 0 }
+                var m = i % period
+                if m < 0 { m += period }
+                return m >= len ? period - m : m
+            }
+            for j in 0..<p {
+                o[j] = y[source(j - p)]
+                o[p + len + j] = y[source(len + j)]
+            }
+        }
+        return out
+    }
+
+    /// power_to_db in place, in float32 as numpy does; returns the dB value of silence.
+    func toDecibels(_ s: inout [Float]) -> Float {
+        let a = analysis
+        let amin = Float(a.amin)
+        let refPower: Float
+        switch a.ref {
+        case .max: refPower = s.max() ?? 0
+        case .value(let v): refPower = Float(v)
+        }
+        let offset = 10 * log10f(Swift.max(amin, refPower))
+        var top = -Float.infinity
+        s.withUnsafeMutableBufferPointer { b in
+            for i in 0..<b.count {
+                let v = 10 * log10f(Swift.max(amin, b[i])) - offset
+                b[i] = v
+                top = Swift.max(top, v)
+            }
+        }
+        var silence = 10 * log10f(amin) - offset
+        if let topDB = a.topDB {
+            let lowest = (s.isEmpty ? silence : top) - Float(topDB)
+            s.withUnsafeMutableBufferPointer { b in
+                for i in 0..<b.count { b[i] = Swift.max(b[i], lowest) }
+            }
+            silence = Swift.max(silence, lowest)
+        }
+        return silence
+    }
+}

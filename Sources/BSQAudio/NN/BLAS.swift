@@ -1,0 +1,28 @@
+import COpenBLAS
+
+/// Every matrix product of the kit goes through OpenBLAS's sgemm; this is the
+/// only file that sees the C interface. Matrices are row-major.
+public enum BLAS {
+    /// C[m×n] = alpha · op(A) · op(B) + beta · C, with op(X) = Xᵀ when `transX`.
+    /// `lda`, `ldb`, `ldc` are row strides (default: the dense width).
+    @inline(__always)
+    public static func sgemm(
+        transA: Bool = false, transB: Bool = false,
+        m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil,
+        b: UnsafePointer<Float>, ldb: Int? = nil,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil
+    ) {
+        guard m > 0, n > 0 else { return }
+        cblas_sgemm(CblasRowMajor,
+                    transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    blasint(m), blasint(n), blasint(k), alpha,
+                    a, blasint(lda ?? (transA ? m : k)),
+                    b, blasint(ldb ?? (transB ? k : n)),
+                    beta, c, blasint(ldc ?? n))
+    }
+
+    /// Sets how many threads OpenBLAS uses. Tools that parallelize over
+    /// inputs themselves pin it to 1 so that the two do not oversubscribe.
+    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+}

@@ -1,0 +1,149 @@
+import ArgumentParser
+import BSQAudio
+import Foundation
+
+@main
+struct Mel: ToolCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mel",
+        abstract: "Compute librosa-exact log-mel spectrograms of audio files as BSQT frames.",
+        discussion: """
+            Each INPUT is an audio file (wav, flac, ogg/vorbis, opus, mp3, …), a folder searched \
+            recursively for audio files, or `-` for a whole audio file on standard input (the \
+            default). Audio is averaged to mono and resampled with libsoxr (high quality), as \
+            librosa.load does. One frame per input goes to standard output: kind "mel", f32 \
+            [frames, n_mels], in dB. Defaults are librosa's melspectrogram at 16 kHz, n_fft 1024, \
+            hop 160, 128 Slaney mels, then power_to_db(ref=np.max, top_db=80): values in [-80, 0].
+
+            Examples:
+              mel a.wav > a.mel
+              mel LibriSpeech/dev-clean/ > dev-clean.mel
+              mel --list cv/validated.tsv > cv.mel
+              sox talk.mp3 -t wav - | mel - | bsq-tensor info
+            """)
+
+    @Argument(help: "Audio files, folders, or - for standard input.")
+    var inputs: [String] = []
+
+    @Option(help: ArgumentHelp("Read inputs from a list: one path per line, or a TSV with a 'path' column.", valueName: "file"))
+    var list: String?
+
+    @Option(help: ArgumentHelp("Folder that relative paths in --list are under (default: the list's folder, or its clips/ folder for a TSV).", valueName: "dir"))
+    var root: String?
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write frames to this file (atomically) instead of standard output.", valueName: "file"))
+    var output: String?
+
+    @Option(help: "Start from a preset's settings: librosa (default) or torchaudio.")
+    var preset: Preset = .librosa
+
+    @Option(help: ArgumentHelp("Sample rate the audio is resampled to (Hz, default 16000).", valueName: "hz"))
+    var sampleRate: Int?
+    @Option(help: ArgumentHelp("FFT size (default 1024).", valueName: "n"))
+    var nFft: Int?
+    @Option(help: ArgumentHelp("Hann window length, centered in the FFT (default: --n-fft).", valueName: "n"))
+    var winLength: Int?
+    @Option(help: ArgumentHelp("Samples between frames (default 160).", valueName: "n"))
+    var hopLength: Int?
+    @Option(help: ArgumentHelp("Number of mel bands (default 128).", valueName: "n"))
+    var nMels: Int?
+    @Option(help: ArgumentHelp("Lowest filter edge (Hz, default 0).", valueName: "hz"))
+    var fmin: Double?
+    @Option(help: ArgumentHelp("Highest filter edge (Hz, default: half the sample rate).", valueName: "hz"))
+    var fmax: Double?
+    @Option(help: "Mel scale: slaney (default) or htk.")
+    var melScale: MelScale?
+    @Option(help: "Filter normalization: slaney (default, equal area) or none (peak 1).")
+    var norm: MelNorm?
+    @Option(help: ArgumentHelp("Exponent of the magnitude (2 power, 1 magnitude; default 2).", valueName: "p"))
+    var power: Double?
+    @Flag(inversion: .prefixedNo, help: "Center frames on their time by padding n_fft/2 each side (default: on).")
+    var center: Bool?
+    @Option(help: "Padding when centered: constant (zeros, default) or reflect.")
+    var padMode: MelAnalysis.PadMode?
+    @Option(help: ArgumentHelp("dB reference: max (the file's loudest bin, default) or a fixed power.", valueName: "max|value"))
+    var ref: String?
+    @Option(help: ArgumentHelp("Smallest power before the log (default 1e-10).", valueName: "a"))
+    var amin: Double?
+    @Option(help: ArgumentHelp("Clip to this many dB below the loudest bin, or none (default 80).", valueName: "db|none"))
+    var topDb: String?
+
+    @Option(help: ArgumentHelp("Pad (with the dB floor) or crop every spectrogram to exactly n frames.", valueName: "n"))
+    var frames: Int?
+    @Option(help: "Which frames --frames keeps: start (default), center or random.")
+    var crop: FrameFit.Crop = .start
+    @Option(help: "Seed of --crop random (the crop depends only on the seed and the key).")
+    var seed: UInt64 = 0
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Inputs processed in parallel (default: the number of cores).", valueName: "n"))
+    var jobs: Int?
+    @Flag(help: "Compress payloads with zstd.")
+    var zstd = false
+    @Flag(name: .shortAndLong, help: "No progress bar (it is shown only when stderr is a terminal).")
+    var quiet = false
+
+    enum Preset: String, ExpressibleByArgument, CaseIterable { case librosa, torchaudio }
+
+    func analysis() throws -> MelAnalysis {
+        var a = preset == .torchaudio ? MelAnalysis.torchaudio : MelAnalysis.librosa
+        if let sampleRate { a.sampleRate = sampleRate }
+        if let nFft { a.nFFT = nFft }
+        if let winLength { a.winLength = winLength }
+        if let hopLength { a.hopLength = hopLength }
+        if let nMels { a.nMels = nMels }
+        if let fmin { a.fmin = fmin }
+        if let fmax { a.fmax = fmax }
+        if let melScale { a.melScale = melScale }
+        if let norm { a.norm = norm }
+        if let power { a.power = power }
+        if let center { a.center = center }
+        if let padMode { a.padMode = padMode }
+        if let ref {
+            if ref == "max" { a.ref = .max }
+            else if let v = Double(ref) { a.ref = .value(v) }
+            else { throw ValidationError("--ref must be 'max' or a power > 0 (got \(ref))") }
+        }
+        if let amin { a.amin = amin }
+        if let topDb {
+            if topDb == "none" { a.topDB = nil }
+            else if let v = Double(topDb) { a.topDB = v }
+            else { throw ValidationError("--top-db must be >= 0 or 'none' (got \(topDb))") }
+        }
+        do { try a.validate() } catch let e as BSQError { throw ValidationError(e.message) }
+        return a
+    }
+
+    func validate() throws {
+        _ = try analysis()
+        if let frames, frames <= 0 { throw ValidationError("--frames must be > 0 (got \(frames))") }
+        if let jobs, jobs <= 0 { throw ValidationError("--jobs must be > 0 (got \(jobs))") }
+    }
+
+    func run() throws {
+        var items = try AudioInputs.expand(inputs)
+        if let list { items += try AudioInputs.fromList(list, root: root) }
+        if inputs.isEmpty && list == nil { items = [AudioInput(path: "-", key: "-")] }
+        let stdin = items.contains { $0.path == "-" } ? try ByteSource(path: "-").readAll() : nil
+
+        let batch = MelBatch(analysis: try analysis(),
+                             fit: frames.map { FrameFit(frames: $0, crop: crop, seed: seed) },
+                             jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
+                             zstd: zstd, progress: !quiet)
+        var processed = 0
+        if let output {
+            let file = try AtomicFile(path: output)
+            let writer = FrameWriter(fd: file.fd, name: output)
+            processed = try batch.run(items, stdin: stdin, to: writer)
+            try writer.flush()
+            if processed > 0 { try file.commit() } else { file.discard() }
+        } else {
+            processed = try batch.run(items, stdin: stdin, to: StandardOutput.shared)
+        }
+        try ToolProcess.finishBatch(processed: processed, of: items.count)
+    }
+}
+
+extension MelScale: ExpressibleByArgument {}
+extension MelNorm: ExpressibleByArgument {}
+extension MelAnalysis.PadMode: ExpressibleByArgument {}
+extension FrameFit.Crop: ExpressibleByArgument {}
