@@ -53,7 +53,7 @@ def frames(buf):
         assert struct.unpack_from("<I", buf, p)[0] == zlib.crc32(buf[off:p]) & 0xFFFFFFFF, f"crc at {off}"
         if flags & 1:
             import zstandard
-            payload = zstandard.ZstdDecompressor().decompress(payload)
+            payload = zstandard.ZstdDecompressor().decompressobj().decompress(payload)
         yield meta, np.frombuffer(payload, DTYPES[dt]).reshape(dims)
         off = p + 4
 

@@ -119,3 +119,35 @@ public func assertToolError(_ r: ToolResult, _ tool: String, contains fragment: 
     XCTAssertTrue(r.stderr.hasPrefix("\(tool): "), "stderr: \(r.stderr)", file: file, line: line)
     XCTAssertTrue(r.stderr.contains(fragment), "stderr lacks '\(fragment)': \(r.stderr)", file: file, line: line)
 }
+
+/// Deterministic synthetic audio for tests.
+public enum SyntheticAudio {
+    /// A speech-like test signal: a gliding harmonic tone with vibrato, noise
+    /// bursts and a silent gap, in [-0.8, 0.8], mono.
+    public static func voice(seconds: Double, rate: Int, seed: UInt64 = 1) -> [Float] {
+        let n = Int(seconds * Double(rate))
+        var rng = SplitMix64(seed: seed)
+        var out = [Float](repeating: 0, count: n)
+        var phase = 0.0
+        for i in 0..<n {
+            let t = Double(i) / Double(rate)
+            let f0 = 120 + 80 * sin(2 * Double.pi * 0.7 * t) + 4 * sin(2 * Double.pi * 5.5 * t)
+            phase += 2 * Double.pi * f0 / Double(rate)
+            var v = 0.0
+            var k = 1.0
+            while k * f0 < Double(rate) / 2 && k <= 30 { v += sin(k * phase) / k; k += 1 }
+            let noise = Double(rng.next() >> 11) / Double(1 << 53) * 2 - 1
+            let burst = (t.truncatingRemainder(dividingBy: 0.9) > 0.7) ? 0.5 * noise : 0.01 * noise
+            let gap = (t.truncatingRemainder(dividingBy: 2.3) > 2.0) ? 0.0 : 1.0
+            out[i] = Float(0.8 * gap * (0.35 * v + burst) / 1.5)
+        }
+        return out
+    }
+
+    /// Writes `channels` copies-with-a-twist of `mono` (channel c scaled by 1 − 0.2c).
+    public static func write(_ mono: [Float], rate: Int, channels: Int = 1, format: SoundFile.Format = .wav16, to path: String) throws {
+        var inter = [Float](repeating: 0, count: mono.count * channels)
+        for i in 0..<mono.count { for c in 0..<channels { inter[i * channels + c] = mono[i] * (1 - 0.2 * Float(c)) } }
+        try SoundFile.write(inter, channels: channels, sampleRate: rate, format: format, to: path)
+    }
+}

@@ -81,6 +81,50 @@ public final class SoundFile {
         return s.isEmpty ? "unreadable audio" : s
     }
 
+    /// Containers and encodings the kit writes.
+    public enum Format: String, Sendable, CaseIterable {
+        case wav16 = "wav", wavFloat = "wav-float", flac, ogg, opus, mp3
+        var code: Int32 {
+            switch self {
+            case .wav16: return Int32(SF_FORMAT_WAV | SF_FORMAT_PCM_16)
+            case .wavFloat: return Int32(SF_FORMAT_WAV | SF_FORMAT_FLOAT)
+            case .flac: return Int32(SF_FORMAT_FLAC | SF_FORMAT_PCM_16)
+            case .ogg: return Int32(SF_FORMAT_OGG | SF_FORMAT_VORBIS)
+            case .opus: return Int32(SF_FORMAT_OGG | SF_FORMAT_OPUS)
+            case .mp3: return Int32(SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III)
+            }
+        }
+    }
+
+    /// Writes interleaved float samples to `path` (atomically: a temporary
+    /// file renamed into place once libsndfile has closed it). Integer
+    /// encodings clip to [-1, 1] as libsndfile does.
+    public static func write(_ interleaved: [Float], channels: Int, sampleRate: Int, format: Format, to path: String) throws {
+        var info = SF_INFO()
+        info.channels = Int32(channels)
+        info.samplerate = Int32(sampleRate)
+        info.format = format.code
+        guard sf_format_check(&info) != 0 else {
+            throw BSQError("\(path): libsndfile cannot write \(format.rawValue) at \(sampleRate) Hz with \(channels) channels")
+        }
+        let file = try AtomicFile(path: path)
+        guard let h = sf_open_fd(file.fd, Int32(SFM_WRITE), &info, 0) else {
+            file.discard()
+            throw BSQError("\(path): \(lastError(nil))")
+        }
+        var clip = Int32(SF_TRUE)
+        sf_command(h, Int32(SFC_SET_CLIPPING), &clip, Int32(MemoryLayout<Int32>.size))
+        let frames = interleaved.count / max(channels, 1)
+        let written = interleaved.withUnsafeBufferPointer { sf_writef_float(h, $0.baseAddress, sf_count_t(frames)) }
+        let failed = written != sf_count_t(frames) ? lastError(h) : nil
+        sf_close(h)
+        if let failed {
+            file.discard()
+            throw BSQError("\(path): \(failed)")
+        }
+        try file.commit()
+    }
+
     /// The version string of the libsndfile the tools run with.
     public static var libraryVersion: String { String(cString: sf_version_string()) }
 }

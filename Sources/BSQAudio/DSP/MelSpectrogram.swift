@@ -8,6 +8,13 @@ public struct LogMel: Sendable {
     /// The dB value digital silence gets under the same analysis (the floor
     /// used to pad to a fixed length).
     public var floor: Float
+
+    public init(values: [Float], frames: Int, nMels: Int, floor: Float) {
+        self.values = values
+        self.frames = frames
+        self.nMels = nMels
+        self.floor = floor
+    }
 }
 
 /// librosa's `melspectrogram` + `power_to_db` (or torchaudio's
@@ -54,14 +61,14 @@ public struct MelSpectrogram: Sendable {
         guard let frames = a.frameCount(samples: y.count) else {
             throw BSQError("\(y.count) samples are fewer than --n-fft (\(n)) without centering")
         }
-        let padded = pad(y)
+        let signal = padded(y)
         var out = [Float](repeating: 0, count: frames * nMels)
         let input = AlignedFloats(count: n)
         let spectrum = AlignedFloats(count: 2 * bins)
         let block = Self.blockFrames
         let powers = AlignedFloats(count: block * bins)
         let p = a.power
-        padded.withUnsafeBufferPointer { x in
+        signal.withUnsafeBufferPointer { x in
             window.withUnsafeBufferPointer { w in
                 filterbank.weightsT.withUnsafeBufferPointer { fb in
                     out.withUnsafeMutableBufferPointer { o in
@@ -97,7 +104,7 @@ public struct MelSpectrogram: Sendable {
     /// `y` with n_fft/2 samples of padding each side when centered: zeros, or
     /// numpy's "reflect" (mirror without repeating the edge, repeated for
     /// signals shorter than the padding).
-    func pad(_ y: [Float]) -> [Float] {
+    public func padded(_ y: [Float]) -> [Float] {
         guard analysis.center else { return y }
         let p = analysis.nFFT / 2, len = y.count
         var out = [Float](repeating: 0, count: len + 2 * p)

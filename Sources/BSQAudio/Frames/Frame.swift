@@ -21,8 +21,10 @@ public struct Frame: Sendable {
     /// Number of elements (1 for rank 0).
     public var count: Int { dims.reduce(1, *) }
 
-    /// `product(dims) × size`, or nil when it overflows.
+    /// `product(dims) × size`, or nil when it overflows (whatever the order
+    /// of the dims: a zero dim makes an empty tensor).
     public static func byteCount(dtype: DType, dims: [Int]) -> Int? {
+        if dims.contains(0) && dims.allSatisfy({ $0 >= 0 }) { return 0 }
         var n = dtype.size
         for d in dims {
             guard d >= 0 else { return nil }

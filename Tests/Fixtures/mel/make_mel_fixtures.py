@@ -228,7 +228,7 @@ TORCHAUDIO_ERRORS = ["short16k_300"]
 
 LOSSY_OPTS = {  # compression_level / bitrate_mode passed to libsndfile
     "VORBIS": dict(compression_level=0.6),
-    "OPUS": dict(compression_level=0.5, bitrate_mode="VARIABLE"),
+    "OPUS": dict(compression_level=0.5),
     "MPEG_LAYER_III": dict(compression_level=0.7, bitrate_mode="CONSTANT"),
 }
 
@@ -293,38 +293,49 @@ def versions():
     return v
 
 
+_SYS_DECODER = r"""
+import ctypes, ctypes.util, sys
+import numpy as np
+
+class SFInfo(ctypes.Structure):
+    _fields_ = [("frames", ctypes.c_int64), ("samplerate", ctypes.c_int), ("channels", ctypes.c_int),
+                ("format", ctypes.c_int), ("sections", ctypes.c_int), ("seekable", ctypes.c_int)]
+
+lib = ctypes.CDLL(ctypes.util.find_library("sndfile"))
+lib.sf_open.restype = ctypes.c_void_p
+lib.sf_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.POINTER(SFInfo)]
+lib.sf_readf_float.restype = ctypes.c_int64
+lib.sf_readf_float.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64]
+lib.sf_close.argtypes = [ctypes.c_void_p]
+lib.sf_version_string.restype = ctypes.c_char_p
+info = SFInfo()
+h = lib.sf_open(sys.argv[1].encode(), 0x10, ctypes.byref(info))
+if not h:
+    sys.exit("system libsndfile cannot open " + sys.argv[1])
+chunks = []
+buf = np.empty((4096, info.channels), dtype=np.float32)
+while True:
+    got = lib.sf_readf_float(h, buf.ctypes.data, 4096)
+    if got <= 0:
+        break
+    chunks.append(buf[:got].copy())
+lib.sf_close(h)
+x = np.concatenate(chunks) if chunks else np.zeros((0, info.channels), np.float32)
+np.save(sys.argv[2], x)
+print(info.samplerate, lib.sf_version_string().decode())
+"""
+
+
 def system_sndfile_decode(path):
-    """Decode with the system libsndfile (what the Swift tool links), float32 [frames, ch]."""
-    import ctypes
-    import ctypes.util
+    """Decode with the system libsndfile (what the Swift tool links), float32 [frames, ch].
 
-    class SFInfo(ctypes.Structure):
-        _fields_ = [("frames", ctypes.c_int64), ("samplerate", ctypes.c_int),
-                    ("channels", ctypes.c_int), ("format", ctypes.c_int),
-                    ("sections", ctypes.c_int), ("seekable", ctypes.c_int)]
-
-    name = ctypes.util.find_library("sndfile")
-    lib = ctypes.CDLL(name)
-    lib.sf_open.restype = ctypes.c_void_p
-    lib.sf_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.POINTER(SFInfo)]
-    lib.sf_readf_float.restype = ctypes.c_int64
-    lib.sf_readf_float.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64]
-    lib.sf_close.argtypes = [ctypes.c_void_p]
-    lib.sf_version_string.restype = ctypes.c_char_p
-    info = SFInfo()
-    h = lib.sf_open(str(path).encode(), 0x10, ctypes.byref(info))
-    if not h:
-        raise RuntimeError(f"system libsndfile cannot open {path}")
-    chunks = []
-    buf = np.empty((4096, info.channels), dtype=np.float32)
-    while True:
-        got = lib.sf_readf_float(h, buf.ctypes.data, 4096)
-        if got <= 0:
-            break
-        chunks.append(buf[:got].copy())
-    lib.sf_close(h)
-    x = np.concatenate(chunks) if chunks else np.zeros((0, info.channels), np.float32)
-    return x, info.samplerate, lib.sf_version_string().decode()
+    Runs in a subprocess so python-soundfile's bundled libsndfile is not in the way."""
+    with tempfile.TemporaryDirectory() as td:
+        npy = os.path.join(td, "x.npy")
+        r = subprocess.run([sys.executable, "-c", _SYS_DECODER, str(path), npy],
+                           check=True, capture_output=True, text=True)
+        sr, ver = r.stdout.split()
+        return np.load(npy), int(sr), ver
 
 
 def check_system_decoder(case, path, expected_full):

@@ -1,0 +1,45 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// Man pages lint clean and exist for every tool; committed completions are
+/// what the tools generate now.
+final class DocumentationTests: XCTestCase {
+    static let tools = ["bsq-tensor", "mel"]
+
+    func testManPagesLintWithoutWarnings() throws {
+        let man = Repo.root.appendingPathComponent("man")
+        let pages = try FileManager.default.subpathsOfDirectory(atPath: man.path)
+            .filter { $0.hasSuffix(".1") || $0.hasSuffix(".5") }.sorted()
+        XCTAssertTrue(pages.contains("man5/bsqt.5"))
+        for t in Self.tools { XCTAssertTrue(pages.contains("man1/\(t).1"), "man page of \(t)") }
+        for p in pages {
+            let r = try Tool.shell("mandoc -Tlint -W warning '\(man.path)/\(p)'")
+            XCTAssertEqual(r.status, 0, "\(p): \(r.stdoutText)\(r.stderr)")
+            XCTAssertEqual(r.stdoutText + r.stderr, "", p)
+            let text = try Tool.shell("mandoc -Tutf8 '\(man.path)/\(p)' | col -b")
+            XCTAssertTrue(text.stdoutText.contains("EXAMPLES"), "\(p) has an EXAMPLES section")
+            XCTAssertTrue(text.stdoutText.contains("|"), "\(p) shows a pipeline")
+        }
+    }
+
+    func testCompletionsAreCurrent() throws {
+        for t in Self.tools {
+            for (shell, file) in [("bash", "bash/\(t)"), ("zsh", "zsh/_\(t)"), ("fish", "fish/\(t).fish")] {
+                let r = try Tool.run(t, ["--generate-completion-script", shell])
+                XCTAssertEqual(r.status, 0)
+                let committed = try String(contentsOf: Repo.root.appendingPathComponent("completions/\(file)"), encoding: .utf8)
+                XCTAssertEqual(r.stdoutText, committed, "completions/\(file) is stale: run make completions")
+            }
+        }
+    }
+
+    func testHelpReadsLikeAManual() throws {
+        for t in Self.tools {
+            let r = try Tool.run(t, ["--help"])
+            XCTAssertEqual(r.status, 0)
+            XCTAssertTrue(r.stdoutText.contains("USAGE:"))
+            XCTAssertTrue(r.stdoutText.contains("Examples:"), "\(t) --help has examples")
+        }
+    }
+}

@@ -1,0 +1,107 @@
+function __bsq-tensor_should_offer_completions_for_flags_or_options -a expected_commands
+    set -l non_repeating_flags_or_options $argv[2..]
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __bsq-tensor_parse_tokens
+    test "$commands" = "$expected_commands"; and return $non_repeating_flags_or_options_absent
+end
+
+function __bsq-tensor_should_offer_completions_for_positional -a expected_commands positional_index_comparison expected_positional_index
+    set -l non_repeating_flags_or_options
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __bsq-tensor_parse_tokens
+    test "$commands" = "$expected_commands" -a \( "$positional_index" "$positional_index_comparison" "$expected_positional_index" \)
+end
+
+function __bsq-tensor_parse_tokens -S
+    set -l unparsed_tokens (__bsq-tensor_tokens -pc)
+    switch $unparsed_tokens[1]
+    case 'bsq-tensor'
+        __bsq-tensor_parse_subcommand 0 'h/help'
+        switch $unparsed_tokens[1]
+        case 'info'
+            __bsq-tensor_parse_subcommand -r 1 'json' 'h/help'
+        case 'cat'
+            __bsq-tensor_parse_subcommand -r 1 'key=+' 'kind=' 'zstd' 'no-zstd' 'h/help'
+        case 'to-npy'
+            __bsq-tensor_parse_subcommand -r 1 'o/output=' 'h/help'
+        case 'from-npy'
+            __bsq-tensor_parse_subcommand -r 1 'kind=' 'meta=' 'key=' 'zstd' 'h/help'
+        case 'help'
+            __bsq-tensor_parse_subcommand -r 1 
+        end
+    end
+end
+
+function __bsq-tensor_tokens
+    if test (string split -m 1 -f 1 -- . "$FISH_VERSION") -gt 3
+        commandline --tokens-raw $argv
+    else
+        commandline -o $argv
+    end
+end
+
+function __bsq-tensor_parse_subcommand -S -a positional_count
+    argparse -s r -- $argv
+    set -l option_specs $argv[2..]
+    set -l is_repeating_positional $_flag_r
+    set -el _flag_r
+    set -a commands $unparsed_tokens[1]
+    set positional_index 0
+    while true
+        set -e unparsed_tokens[1]
+        argparse -sn "$commands" $option_specs -- $unparsed_tokens 2> /dev/null
+        set unparsed_tokens $argv
+        set positional_index (math $positional_index + 1)
+        for non_repeating_flag_or_option in $non_repeating_flags_or_options
+            if set -ql "_flag_$(string replace -a - _ -- $non_repeating_flag_or_option)"
+                set non_repeating_flags_or_options_absent 1
+                break
+            end
+        end
+        test (count $unparsed_tokens) -eq 0 -o \( -z "$is_repeating_positional" -a "$positional_index" -gt "$positional_count" \) && break
+    end
+end
+
+function __bsq-tensor_complete_directories
+    set -l token (commandline -t)
+    string match -- '*/' $token
+    set -l subdirs $token*/
+    printf %s\n $subdirs
+end
+
+function __bsq-tensor_custom_completion
+    set -x SAP_SHELL fish
+    set -x SAP_SHELL_VERSION $FISH_VERSION
+    set -l tokens (__bsq-tensor_tokens -p)
+    if test -z "$(__bsq-tensor_tokens -t)"
+        set -l index (count (__bsq-tensor_tokens -pc))
+        set tokens $tokens[..$index] \'\' $tokens[(math $index + 1)..]
+    end
+    command $tokens[1] $argv $tokens
+end
+
+complete -c 'bsq-tensor' -f
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_positional "bsq-tensor" -eq 1' -fa 'info' -d 'Print one line per frame: key, kind, dtype, dims, stored bytes, compression.'
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_positional "bsq-tensor" -eq 1' -fa 'cat' -d 'Concatenate frame streams to standard output, optionally selecting and recompressing.'
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_positional "bsq-tensor" -eq 1' -fa 'to-npy' -d 'Write each frame as KEY.npy (and its metadata as KEY.json) under a folder.'
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_positional "bsq-tensor" -eq 1' -fa 'from-npy' -d 'Turn .npy files into frames on standard output.'
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_positional "bsq-tensor" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor info" json' -l 'json' -d 'Print one JSON object per frame (JSON Lines), with the full metadata.'
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor info" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor cat"' -l 'key' -d 'Keep only frames with this key (repeatable).' -rfka ''
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor cat" kind' -l 'kind' -d 'Keep only frames of this kind (mel, codes, audio, tensor).' -rfka ''
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor cat" zstd' -l 'zstd' -d 'Compress payloads with zstd, or store them plain (default: as they are).'
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor cat" no-zstd' -l 'no-zstd' -d 'Compress payloads with zstd, or store them plain (default: as they are).'
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor cat" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor to-npy" o output' -l 'output' -s 'o' -d 'Output folder (created if missing).' -rfka ''
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor to-npy" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor from-npy" kind' -l 'kind' -d 'The frame kind to record (mel, codes, audio, tensor).' -rfka ''
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor from-npy" meta' -l 'meta' -d 'Metadata: a JSON object, or @FILE to read one (such as a .json that to-npy wrote).' -rfka ''
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor from-npy" key' -l 'key' -d 'The key to record (only with a single file).' -rfka ''
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor from-npy" zstd' -l 'zstd' -d 'Compress payloads with zstd.'
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor from-npy" h help' -s 'h' -l 'help' -d 'Show help information.'
