@@ -151,3 +151,8 @@ public enum SyntheticAudio {
         try SoundFile.write(inter, channels: channels, sampleRate: rate, format: format, to: path)
     }
 }
+
+extension Repo {
+    /// The bytes of any file.
+    public static func read(_ path: String) throws -> [UInt8] { Array(try Data(contentsOf: URL(fileURLWithPath: path))) }
+}

@@ -56,9 +56,8 @@ public enum AudioInputs {
             }
             text = String(decoding: bytes, as: UTF8.self)
         }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> Substring in
-            line.hasSuffix("\r") ? line.dropLast() : line
-        }
+        // "\r\n" is one Character in Swift: split on any line break, CRLF included
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
         while lines.last?.isEmpty == true { lines.removeLast() }
         let listDir = listPath == "-" ? "." : directoryName(listPath)
         var column: Int? = nil

@@ -32,8 +32,11 @@ public struct MelSpectrogram: Sendable {
     public let filterbank: MelFilterbank
     private let window: [Float]
     private let fft: RealFFT
-    /// Frames per FFT + sgemm block (bounds the power-spectrum scratch).
-    static let blockFrames = 512
+    /// Frames per FFT + sgemm block. Every sgemm has exactly this many rows
+    /// (the last block is padded with zero rows): OpenBLAS then runs the same
+    /// full-tile kernels for every frame, so a frame's value does not depend
+    /// on where it sits in the file (chunks of a recording agree bit for bit).
+    static let blockFrames = 256
 
     public init(_ analysis: MelAnalysis) {
         self.analysis = analysis
@@ -67,6 +70,7 @@ public struct MelSpectrogram: Sendable {
         let spectrum = AlignedFloats(count: 2 * bins)
         let block = Self.blockFrames
         let powers = AlignedFloats(count: block * bins)
+        let product = AlignedFloats(count: block * nMels)
         let p = a.power
         signal.withUnsafeBufferPointer { x in
             window.withUnsafeBufferPointer { w in
@@ -90,8 +94,9 @@ public struct MelSpectrogram: Sendable {
                                     for k in 0..<bins { row[k] = Foundation.pow(s[2 * k] * s[2 * k] + s[2 * k + 1] * s[2 * k + 1], half) }
                                 }
                             }
-                            BLAS.sgemm(m: count, n: nMels, k: bins, a: powers.pointer, b: fb.baseAddress!,
-                                       c: o.baseAddress! + t0 * nMels)
+                            if count < block { (powers.pointer + count * bins).update(repeating: 0, count: (block - count) * bins) }
+                            BLAS.sgemm(m: block, n: nMels, k: bins, a: powers.pointer, b: fb.baseAddress!, c: product.pointer)
+                            (o.baseAddress! + t0 * nMels).update(from: product.pointer, count: count * nMels)
                             t0 += count
                         }
                     }

@@ -62,9 +62,9 @@ public enum ToolProcess {
     }
 
     /// Ends a batch: `processed N of M` on stderr when there were several
-    /// inputs or a failure, and exit status 1 when any input failed.
+    /// inputs, and exit status 1 when any input failed.
     public static func finishBatch(processed: Int, of total: Int) throws {
-        if total > 1 || processed < total { report("processed \(processed) of \(total)") }
+        if total > 1 { report("processed \(processed) of \(total)") }
         if processed < total {
             try StandardOutput.shared.flush()
             exit(1)
