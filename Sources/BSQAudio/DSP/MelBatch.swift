@@ -65,8 +65,9 @@ public struct MelBatch: Sendable {
                 meta["crop"] = ["offset": JSONValue(fitted.offset), "of": JSONValue(mel.frames)]
                 mel = fitted.mel
             }
-            let frame = Frame(mel.values, dims: [mel.frames, mel.nMels], meta: meta)
-            let bytes = try FrameWriter.encode(frame, zstd: zstd)
+            let bytes = try mel.values.withUnsafeBytes {
+                try FrameWriter.encode(dtype: .f32, dims: [mel.frames, mel.nMels], meta: meta, payload: $0, zstd: zstd)
+            }
             return .frame(bytes, seconds: Double(y.count) / Double(analysis.sampleRate))
         } catch let e as BSQError {
             return .failure(e.message)

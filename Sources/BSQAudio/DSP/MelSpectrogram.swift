@@ -21,7 +21,7 @@ public struct LogMel: Sendable {
 /// `MelSpectrogram` + `AmplitudeToDB`) on a mono signal:
 ///
 ///     X[t, k]  = Σₙ w[n] · ỹ[t·hop + n] · e^{-2πikn/N}     (ỹ: y padded by N/2 each side when centered)
-///     M[t, m]  = Σₖ |X[t, k]|^power · F[k, m]              (one sgemm per block of frames)
+///     M[t, m]  = Σₖ |X[t, k]|^power · F[k, m]              (sgemm per block of frames and band of filters)
 ///     dB[t, m] = 10·log10(max(amin, M)) − 10·log10(max(amin, ref)),
 ///                then max(dB, max(dB) − top_db)
 ///
@@ -95,7 +95,16 @@ public struct MelSpectrogram: Sendable {
                                 }
                             }
                             if count < block { (powers.pointer + count * bins).update(repeating: 0, count: (block - count) * bins) }
-                            BLAS.sgemm(m: block, n: nMels, k: bins, a: powers.pointer, b: fb.baseAddress!, c: product.pointer)
+                            for band in filterbank.bands {
+                                if band.bins.isEmpty {
+                                    for r in 0..<block { (product.pointer + r * nMels + band.mels.lowerBound).update(repeating: 0, count: band.mels.count) }
+                                    continue
+                                }
+                                BLAS.sgemm(m: block, n: band.mels.count, k: band.bins.count,
+                                           a: powers.pointer + band.bins.lowerBound, lda: bins,
+                                           b: fb.baseAddress! + band.bins.lowerBound * nMels + band.mels.lowerBound, ldb: nMels,
+                                           c: product.pointer + band.mels.lowerBound, ldc: nMels)
+                            }
                             (o.baseAddress! + t0 * nMels).update(from: product.pointer, count: count * nMels)
                             t0 += count
                         }
@@ -131,7 +140,9 @@ public struct MelSpectrogram: Sendable {
         return out
     }
 
-    /// power_to_db in place, in float32 as numpy does; returns the dB value of silence.
+    /// power_to_db in place, in float32 as numpy does; returns the dB value of
+    /// silence. Every logarithm (bins, reference, floor) is the same function,
+    /// so the loudest bin is exactly 0 dB with ref=max.
     func toDecibels(_ s: inout [Float]) -> Float {
         let a = analysis
         let amin = Float(a.amin)
@@ -140,16 +151,28 @@ public struct MelSpectrogram: Sendable {
         case .max: refPower = s.max() ?? 0
         case .value(let v): refPower = Float(v)
         }
-        let offset = 10 * log10f(Swift.max(amin, refPower))
+        let offset = FastLog.decibels(Swift.max(amin, refPower))
         var top = -Float.infinity
         s.withUnsafeMutableBufferPointer { b in
-            for i in 0..<b.count {
-                let v = 10 * log10f(Swift.max(amin, b[i])) - offset
-                b[i] = v
-                top = Swift.max(top, v)
+            let n = b.count, whole = n - n % 8
+            let lo = SIMD8<Float>(repeating: amin), shift = SIMD8<Float>(repeating: offset)
+            var peak = SIMD8<Float>(repeating: -.infinity)
+            var i = 0
+            while i < whole {
+                let p = UnsafeMutableRawPointer(b.baseAddress! + i)
+                let v = FastLog.decibels(p.loadUnaligned(as: SIMD8<Float>.self).replacing(with: lo, where: p.loadUnaligned(as: SIMD8<Float>.self) .< lo)) - shift
+                p.storeBytes(of: v, as: SIMD8<Float>.self)
+                peak = pointwiseMax(peak, v)
+                i += 8
+            }
+            top = peak.max()
+            while i < n {
+                b[i] = FastLog.decibels(Swift.max(amin, b[i])) - offset
+                top = Swift.max(top, b[i])
+                i += 1
             }
         }
-        var silence = 10 * log10f(amin) - offset
+        var silence = FastLog.decibels(amin) - offset
         if let topDB = a.topDB {
             let lowest = (s.isEmpty ? silence : top) - Float(topDB)
             s.withUnsafeMutableBufferPointer { b in

@@ -57,9 +57,19 @@ public final class FrameWriter {
 
     /// The whole encoded frame as bytes.
     public static func encode(_ frame: Frame, zstd: Bool = false) throws -> [UInt8] {
-        let payload = zstd ? try frame.payload.withUnsafeBytes { try Zstd.compress($0) } : frame.payload
-        var bytes = header(dtype: frame.dtype, dims: frame.dims, meta: frame.meta, zstd: zstd, payloadLength: payload.count)
-        bytes += payload
+        try frame.payload.withUnsafeBytes {
+            try encode(dtype: frame.dtype, dims: frame.dims, meta: frame.meta, payload: $0, zstd: zstd)
+        }
+    }
+
+    /// The encoded frame of a payload held anywhere (one copy, CRC over the result).
+    public static func encode(dtype: DType, dims: [Int], meta: JSONObject, payload: UnsafeRawBufferPointer,
+                              zstd: Bool = false) throws -> [UInt8] {
+        let packed = zstd ? try Zstd.compress(payload) : nil
+        let length = packed?.count ?? payload.count
+        var bytes = header(dtype: dtype, dims: dims, meta: meta, zstd: zstd, payloadLength: length)
+        bytes.reserveCapacity(bytes.count + length + 4)
+        if let packed { bytes += packed } else { bytes.append(contentsOf: payload) }
         bytes.appendLE(CRC32.checksum(bytes))
         return bytes
     }

@@ -24,5 +24,10 @@ public enum BLAS {
 
     /// Sets how many threads OpenBLAS uses. Tools that parallelize over
     /// inputs themselves pin it to 1 so that the two do not oversubscribe.
-    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+    /// Going down to one thread also stops the idle workers OpenBLAS started
+    /// at load time, which would otherwise spin on the other cores for a while.
+    public static func setThreads(_ n: Int) {
+        openblas_set_num_threads(Int32(n))
+        if n == 1 { _ = blas_thread_shutdown_() }
+    }
 }

@@ -1,0 +1,30 @@
+/// 10·log10(x) for eight positive, finite, normal floats at once, within
+/// 3 ulp of libm's log10f: x = m·2ᵏ with m in [√½, √2) (musl's split),
+/// ln m = 2·atanh(s), s = (m − 1)/(m + 1), by its odd series to s⁹ (|s| < 0.172,
+/// truncation below 3·10⁻¹⁰), and k·ln 2 in two parts.
+public enum FastLog {
+    @inline(__always)
+    public static func decibels(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        var ix = unsafeBitCast(x, to: SIMD8<Int32>.self) &+ (0x3f80_0000 - 0x3f35_04f3)
+        let k = SIMD8<Float>((ix &>> 23) &- 0x7f)
+        ix = (ix & 0x007f_ffff) &+ 0x3f35_04f3
+        let m = unsafeBitCast(ix, to: SIMD8<Float>.self)
+        let s = (m - 1) / (m + 1)
+        let s2 = s * s
+        let c3 = SIMD8<Float>(repeating: 1.0 / 3), c5 = SIMD8<Float>(repeating: 1.0 / 5)
+        let c7 = SIMD8<Float>(repeating: 1.0 / 7), c9 = SIMD8<Float>(repeating: 1.0 / 9)
+        var series = s2 * c9 + c7
+        series = s2 * series + c5
+        series = s2 * series + c3
+        series = s2 * series
+        let lnm = 2 * s + 2 * s * series
+        let ln2Hi: Float = 0.693_145_751_953_125, ln2Lo: Float = 1.428_606_765_330_187e-06
+        let low = lnm + k * ln2Lo
+        let ln = k * ln2Hi + low
+        let scale: Float = 4.342_944_819_032_518   // 10 / ln 10
+        return ln * scale
+    }
+
+    @inline(__always)
+    public static func decibels(_ x: Float) -> Float { decibels(SIMD8<Float>(repeating: x))[0] }
+}
