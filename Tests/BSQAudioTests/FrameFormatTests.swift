@@ -62,6 +62,30 @@ final class FrameFormatTests: XCTestCase {
         XCTAssertEqual(CRC32.checksum(data), 0xea02fda0)  // zlib.crc32 of the same bytes
     }
 
+    func testInterleavedCRCOfLargeBuffersEqualsTheBitwiseDefinition() {
+        func bitwise(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+            var c: UInt32 = 0xFFFF_FFFF
+            for b in bytes {
+                c ^= UInt32(b)
+                for _ in 0..<8 { c = c & 1 != 0 ? (c >> 1) ^ 0xEDB8_8320 : c >> 1 }
+            }
+            return ~c
+        }
+        let big = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: ($0 &* 7919) >> 3) }
+        XCTAssertEqual(CRC32.checksum(big), 0xca198c9d)                       // zlib.crc32
+        XCTAssertEqual(CRC32.checksum(Array(big[0..<100_003])), 0x363cb50e)   // zlib.crc32
+        for n in [4095, 4096, 4097, 4103, 4104, 5000, 8191, 12_345, 65_537] {
+            XCTAssertEqual(CRC32.checksum(Array(big[7..<(7 + n)])), bitwise(big[7..<(7 + n)]), "\(n) bytes")
+        }
+        var c = CRC32()
+        c.update(Array(big[0..<10]))
+        c.update(Array(big[10..<70_000]))
+        c.update(Array(big[70_000...]))
+        XCTAssertEqual(c.value, 0xca198c9d, "streamed pieces continue the running CRC")
+        XCTAssertEqual(CRC32.combine(CRC32.checksum(Array(big[0..<1000])), CRC32.checksum(Array(big[1000..<3000])), length: 2000),
+                       CRC32.checksum(Array(big[0..<3000])))
+    }
+
     func testPythonWrittenBytesAreIdentical() throws {
         // bsqt.py (numpy + zlib) encodes this exact frame to these bytes.
         let f = Frame([Float(0), 1, 2, 3, 4, 5], dims: [2, 3], meta: JSONObject(["kind": "mel", "key": "a"]))

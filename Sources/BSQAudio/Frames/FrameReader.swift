@@ -59,8 +59,30 @@ public final class FrameReader {
         }
     }
 
-    /// The next stored frame, or nil at the end of the stream.
+    /// The next stored frame, checked, or nil at the end of the stream.
     public func nextStored() throws -> StoredFrame? {
+        guard let f = try nextUnverified() else { return nil }
+        try verify(f)
+        return f
+    }
+
+    /// Checks the CRC (and that a zstd payload is one whole zstd frame of the
+    /// right size) of a frame read by `nextUnverified`.
+    public func verify(_ f: StoredFrame) throws {
+        var c = CRC32()
+        c.update(f.head)
+        c.update(f.payload)
+        guard c.value == f.crc else {
+            throw fail("CRC mismatch (stored \(hex(f.crc)), computed \(hex(c.value)))", f.offset)
+        }
+        if f.zstd, let e = f.payload.withUnsafeBytes({ Zstd.check($0, expected: Frame.byteCount(dtype: f.dtype, dims: f.dims)!) }) {
+            throw fail(e.message, f.offset)
+        }
+    }
+
+    /// The next frame with every header field checked but its CRC not yet
+    /// (so that reading and checking can run on different threads).
+    public func nextUnverified() throws -> StoredFrame? {
         if try source.atEnd() { return nil }
         let at = source.offset
         var head = try readBytes(12, frame: at)
@@ -115,15 +137,6 @@ public final class FrameReader {
         var crcBytes: UInt32 = 0
         try readExactly(4, into: &crcBytes, frame: at)
         let crc = UInt32(littleEndian: crcBytes)
-        var c = CRC32()
-        c.update(head)
-        c.update(payload)
-        guard c.value == crc else {
-            throw fail("CRC mismatch (stored \(hex(crc)), computed \(hex(c.value)))", at)
-        }
-        if zstd, let e = payload.withUnsafeBytes({ Zstd.check($0, expected: expected) }) {
-            throw fail(e.message, at)
-        }
         return StoredFrame(dtype: dtype, dims: dims, meta: meta, zstd: zstd, head: head, payload: payload, crc: crc, offset: at)
     }
 
