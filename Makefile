@@ -62,7 +62,7 @@ completions: build
 ## bench: throughput against the reference tools, measured in the same run
 bench-deps: deps
 	@python3 -c "import librosa, soundfile, soxr, torch, torchaudio, zstandard" 2>/dev/null || \
-		pip install -q librosa==0.11.0 soundfile soxr zstandard torch torchaudio
+		pip install -q librosa==0.11.0 soundfile soxr zstandard torch==2.11.0 torchaudio==2.11.0
 
 bench: build bench-deps
 	bash bench/run.sh
