@@ -10,6 +10,9 @@ let package = Package(
         .library(name: "BSQAudio", targets: ["BSQAudio"]),
         .executable(name: "bsq-tensor", targets: ["bsq-tensor"]),
         .executable(name: "mel", targets: ["mel"]),
+        .executable(name: "bsq-encode", targets: ["bsq-encode"]),
+        .executable(name: "bsq-decode", targets: ["bsq-decode"]),
+        .executable(name: "bsq-train", targets: ["bsq-train"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -30,8 +33,11 @@ let package = Package(
         ),
         .executableTarget(name: "bsq-tensor", dependencies: ["BSQAudio"]),
         .executableTarget(name: "mel", dependencies: ["BSQAudio"]),
+        .executableTarget(name: "bsq-encode", dependencies: ["BSQAudio"]),
+        .executableTarget(name: "bsq-decode", dependencies: ["BSQAudio"]),
+        .executableTarget(name: "bsq-train", dependencies: ["BSQAudio"]),
         .target(name: "TestSupport", dependencies: ["BSQAudio"], path: "Tests/TestSupport"),
         .testTarget(name: "BSQAudioTests", dependencies: ["BSQAudio", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["BSQAudio", "TestSupport", "bsq-tensor", "mel"]),
+        .testTarget(name: "CLITests", dependencies: ["BSQAudio", "TestSupport", "bsq-tensor", "mel", "bsq-encode", "bsq-decode", "bsq-train"]),
     ]
 )

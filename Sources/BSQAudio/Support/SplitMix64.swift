@@ -1,3 +1,5 @@
+import Foundation
+
 /// Steele, Lea and Flood's SplitMix64: a tiny, well-mixed deterministic generator.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
@@ -8,5 +10,16 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
         z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
         return z ^ (z >> 31)
+    }
+}
+
+extension SplitMix64 {
+    /// A uniform double in [0, 1) from the top 53 bits.
+    public mutating func uniform() -> Double { Double(next() >> 11) * 0x1p-53 }
+
+    /// A standard normal deviate (Box–Muller; one of the pair).
+    public mutating func normal() -> Double {
+        let u1 = max(uniform(), 0x1p-60), u2 = uniform()
+        return (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
     }
 }

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+
+/// Options shared by `bsq-encode` and `bsq-decode`.
+public struct CodecOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: ArgumentHelp("The model checkpoint (safetensors).", valueName: "file"))
+    public var model: String
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write frames to this file (atomically) instead of standard output.", valueName: "file"))
+    public var output: String?
+
+    @Option(help: ArgumentHelp("Threads for the matrix products (default: the number of cores).", valueName: "n"))
+    public var threads: Int?
+
+    @Option(help: ArgumentHelp("Chunks of 10.24 s run through the model together (default 4).", valueName: "n"))
+    public var batch = 4
+
+    @Flag(help: "Compress payloads with zstd.")
+    public var zstd = false
+
+    @Argument(help: "Frame streams to read (default: standard input).")
+    public var files: [String] = []
+
+    public init() {}
+
+    public func validate() throws {
+        if let threads, threads <= 0 { throw ValidationError("--threads must be > 0 (got \(threads))") }
+        if batch <= 0 { throw ValidationError("--batch must be > 0 (got \(batch))") }
+    }
+
+    /// Loads the model, sets the threads, runs `body` with the output writer, commits -o.
+    public func run(_ body: (Codec, FrameWriter) throws -> Void) throws {
+        BLAS.setThreads(threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let codec = Codec(try Checkpoint(path: model), batch: batch)
+        if let output {
+            let file = try AtomicFile(path: output)
+            let writer = FrameWriter(fd: file.fd, name: output, zstd: zstd)
+            try body(codec, writer)
+            try writer.flush()
+            try file.commit()
+        } else {
+            StandardOutput.shared.zstd = zstd
+            try body(codec, StandardOutput.shared)
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+
+/// The model's configuration, exactly the JSON stored in a checkpoint's
+/// `__metadata__["config"]` (MODEL.md), with the presets as static values.
+public struct ModelConfig: Codable, Sendable, Equatable {
+    public var name: String?
+    public var n_mels = 128
+    public var frames = 1024
+    public var patch_time = 16
+    public var patch_freq = 16
+    public var width = 192
+    public var layers = 4
+    public var heads = 3
+    public var mlp_ratio = 4
+    public var conv_module = true
+    public var conv_kernel = 31
+    public var embed_dim = 18
+    public var group_size = 9
+    public var persample_entropy = "group"
+    public var decoder_ffn = 768
+    public var db_min = -80.0
+    public var db_max = 0.0
+
+    public init() {}
+
+    public static let tiny: ModelConfig = { var c = ModelConfig(); c.name = "tiny"; return c }()
+    public static let small: ModelConfig = {
+        var c = ModelConfig()
+        c.name = "small"; c.width = 384; c.layers = 6; c.heads = 6; c.decoder_ffn = 1536
+        return c
+    }()
+    public static let base: ModelConfig = {
+        var c = ModelConfig()
+        c.name = "base"; c.width = 768; c.layers = 12; c.heads = 12; c.decoder_ffn = 3072
+        return c
+    }()
+    public static let presets: [String: ModelConfig] = ["tiny": tiny, "small": small, "base": base]
+
+    /// Token grid: time patches per chunk, frequency patches, tokens per chunk.
+    public var nt: Int { frames / patch_time }
+    public var nf: Int { n_mels / patch_freq }
+    public var tokens: Int { nt * nf }
+    public var patchDim: Int { patch_time * patch_freq }
+    public var headDim: Int { width / heads }
+    public var bits: Int { embed_dim }
+
+    /// Checks that the numbers fit together, naming the field that does not.
+    public func validate() throws {
+        func need(_ ok: Bool, _ what: String) throws { if !ok { throw BSQError("model config: \(what)") } }
+        try need(n_mels > 0 && patch_freq > 0 && n_mels % patch_freq == 0, "n_mels (\(n_mels)) must be a positive multiple of patch_freq (\(patch_freq))")
+        try need(frames > 0 && patch_time > 0 && frames % patch_time == 0, "frames (\(frames)) must be a positive multiple of patch_time (\(patch_time))")
+        try need(width > 0 && heads > 0 && width % heads == 0, "width (\(width)) must be a positive multiple of heads (\(heads))")
+        try need(layers >= 0 && layers <= 256, "layers must be in 0...256 (got \(layers))")
+        try need(mlp_ratio > 0, "mlp_ratio must be > 0")
+        try need(!conv_module || (conv_kernel > 0 && conv_kernel % 2 == 1), "conv_kernel must be odd and > 0 (got \(conv_kernel))")
+        try need(embed_dim > 0 && embed_dim <= 64, "embed_dim must be in 1...64 (got \(embed_dim))")
+        try need(group_size > 0 && embed_dim % group_size == 0 && group_size <= 16, "group_size (\(group_size)) must divide embed_dim (\(embed_dim)) and be at most 16")
+        try need(["group", "analytical"].contains(persample_entropy), "persample_entropy must be group or analytical")
+        try need(decoder_ffn > 0, "decoder_ffn must be > 0")
+        try need(db_max > db_min, "db_max must be above db_min")
+        try need(tokens * width < 1 << 31, "the model is too large")
+    }
+
+    public static func decode(json: String) throws -> ModelConfig {
+        let c: ModelConfig
+        do {
+            c = try JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8))
+        } catch DecodingError.keyNotFound(let key, _) {
+            throw BSQError("model config: missing field '\(key.stringValue)'")
+        } catch DecodingError.typeMismatch(_, let ctx) {
+            throw BSQError("model config: wrong type for '\(ctx.codingPath.map(\.stringValue).joined(separator: "."))'")
+        } catch {
+            throw BSQError("model config: not valid JSON")
+        }
+        try c.validate()
+        return c
+    }
+
+    /// The JSON stored in checkpoints (keys in MODEL.md's order).
+    public var json: String {
+        var o = JSONObject()
+        if let name { o["name"] = .string(name) }
+        o["n_mels"] = JSONValue(n_mels); o["frames"] = JSONValue(frames)
+        o["patch_time"] = JSONValue(patch_time); o["patch_freq"] = JSONValue(patch_freq)
+        o["width"] = JSONValue(width); o["layers"] = JSONValue(layers); o["heads"] = JSONValue(heads)
+        o["mlp_ratio"] = JSONValue(mlp_ratio); o["conv_module"] = .bool(conv_module); o["conv_kernel"] = JSONValue(conv_kernel)
+        o["embed_dim"] = JSONValue(embed_dim); o["group_size"] = JSONValue(group_size)
+        o["persample_entropy"] = .string(persample_entropy); o["decoder_ffn"] = JSONValue(decoder_ffn)
+        o["db_min"] = .number(db_min); o["db_max"] = .number(db_max)
+        return JSONValue.object(o).serialized()
+    }
+}

@@ -1,0 +1,120 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The safetensors format: an 8-byte little-endian header length, a JSON
+/// header (`__metadata__` of strings, and per tensor its dtype, shape and
+/// byte range), then the raw little-endian data. F32 is read and written;
+/// F16 and BF16 are read and widened.
+public struct SafeTensors {
+    public struct Entry: Sendable {
+        public let name: String
+        public let dtype: String
+        public let shape: [Int]
+        public let range: Range<Int>
+        public var count: Int { shape.reduce(1, *) }
+    }
+
+    public let path: String
+    public let metadata: [String: String]
+    public let entries: [Entry]
+    private let data: [UInt8]
+    private let index: [String: Int]
+
+    static let sizes = ["F32": 4, "F16": 2, "BF16": 2, "F64": 8, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1]
+
+    public init(path: String) throws {
+        self.path = path
+        let bytes: [UInt8]
+        do { bytes = try ByteSource(path: path).readAll() } catch let e as BSQError { throw e }
+        func bad(_ why: String) -> BSQError { BSQError("\(path): not a safetensors file (\(why))") }
+        guard bytes.count >= 8 else { throw bad("only \(bytes.count) bytes") }
+        let n = bytes.withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
+        guard n >= 2, n <= 100 << 20, 8 + n <= bytes.count else { throw bad("header length \(n)") }
+        guard case .object(let header)? = try? JSONValue.parse(bytes[8..<(8 + n)]) else { throw bad("header is not a JSON object") }
+        let dataStart = 8 + n
+        var meta: [String: String] = [:]
+        var entries: [Entry] = []
+        for (name, v) in header.pairs {
+            if name == "__metadata__" {
+                guard case .object(let m) = v else { throw bad("__metadata__ is not an object") }
+                for (k, s) in m.pairs { meta[k] = s.string ?? s.serialized() }
+                continue
+            }
+            guard case .object(let t) = v, let dtype = t["dtype"]?.string,
+                  let shape = t["shape"]?.array?.compactMap(\.int), shape.count == t["shape"]?.array?.count,
+                  let off = t["data_offsets"]?.array?.compactMap(\.int), off.count == 2 else {
+                throw bad("entry '\(name)' lacks dtype, shape or data_offsets")
+            }
+            guard let size = SafeTensors.sizes[dtype] else { throw BSQError("\(path): tensor '\(name)' has unknown dtype \(dtype)") }
+            guard shape.allSatisfy({ $0 >= 0 }), let count = Frame.byteCount(dtype: .u8, dims: shape),
+                  off[0] >= 0, off[0] <= off[1], dataStart + off[1] <= bytes.count,
+                  off[1] - off[0] == count * size else {
+                throw bad("tensor '\(name)' has shape \(shape) and bytes \(off[0])..<\(off[1]) that do not fit")
+            }
+            entries.append(Entry(name: name, dtype: dtype, shape: shape, range: (dataStart + off[0])..<(dataStart + off[1])))
+        }
+        metadata = meta
+        self.entries = entries
+        data = bytes
+        var ix: [String: Int] = [:]
+        for (i, e) in entries.enumerated() { ix[e.name] = i }
+        index = ix
+    }
+
+    public func entry(_ name: String) -> Entry? { index[name].map { entries[$0] } }
+
+    /// A tensor's values as floats (F16 and BF16 widened); throws for other dtypes.
+    public func floats(_ e: Entry, into out: UnsafeMutablePointer<Float>) throws {
+        data.withUnsafeBytes { raw in
+            let p = raw.baseAddress! + e.range.lowerBound
+            switch e.dtype {
+            case "F32":
+                UnsafeMutableRawPointer(out).copyMemory(from: p, byteCount: e.count * 4)
+            case "F16":
+                for i in 0..<e.count { out[i] = Float(Float16(bitPattern: UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))) }
+            case "BF16":
+                for i in 0..<e.count { out[i] = Float(bitPattern: UInt32(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16) }
+            default: break
+            }
+        }
+        if !["F32", "F16", "BF16"].contains(e.dtype) {
+            throw BSQError("\(path): tensor '\(e.name)' is \(e.dtype), expected F32, F16 or BF16")
+        }
+    }
+
+    /// Writes F32 tensors (in the order given) with string metadata, atomically.
+    public static func write(to path: String, metadata: [(String, String)],
+                             tensors: [(name: String, shape: [Int], values: UnsafeBufferPointer<Float>)]) throws {
+        var header = JSONObject()
+        var meta = JSONObject()
+        for (k, v) in metadata { meta[k] = .string(v) }
+        header["__metadata__"] = .object(meta)
+        var offset = 0
+        for t in tensors {
+            let n = t.values.count * 4
+            var e = JSONObject()
+            e["dtype"] = "F32"
+            e["shape"] = JSONValue(t.shape)
+            e["data_offsets"] = JSONValue([offset, offset + n])
+            header[t.name] = .object(e)
+            offset += n
+        }
+        var text = Array(JSONValue.object(header).serialized().utf8)
+        while (8 + text.count) % 8 != 0 { text.append(0x20) }
+        var head = [UInt8]()
+        head.appendLE(UInt64(text.count))
+        head += text
+        let file = try AtomicFile(path: path)
+        do {
+            try file.write(head)
+            for t in tensors {
+                try file.write(Array(UnsafeRawBufferPointer(t.values)))
+            }
+            try file.commit()
+        } catch {
+            file.discard()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,30 @@
+/// The Conformer module's depthwise convolution along time, separately for
+/// each frequency band of a [nt, nf] token grid (channels last):
+///     y[it, jf, c] = bias[c] + Σ_k weight[c, k] · x[it + k − (K−1)/2, jf, c]
+/// with zeros outside 0 ..< nt.
+public enum DepthwiseTimeConv {
+    public static func forward(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
+                               weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                               sequences: Int, nt: Int, nf: Int, channels w: Int, kernel K: Int) {
+        // kernel taps transposed to [K, w] so that each tap is a contiguous axpy
+        var taps = [Float](repeating: 0, count: K * w)
+        for c in 0..<w { for k in 0..<K { taps[k * w + c] = weight[c * K + k] } }
+        let half = (K - 1) / 2
+        taps.withUnsafeBufferPointer { t in
+            for s in 0..<sequences {
+                for it in 0..<nt {
+                    for jf in 0..<nf {
+                        let o = out + ((s * nt + it) * nf + jf) * w
+                        o.update(from: bias, count: w)
+                        for k in 0..<K {
+                            let src = it + k - half
+                            if src < 0 || src >= nt { continue }
+                            let xi = x + ((s * nt + src) * nf + jf) * w, tk = t.baseAddress! + k * w
+                            for c in 0..<w { o[c] += tk[c] * xi[c] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,25 @@
+/// LayerNorm over the last axis (eps 1e-5, biased variance):
+///     out = (x − mean) / √(var + eps) · weight + bias
+/// Mean and variance are accumulated in double. `mean`/`rstd` (per row) are
+/// the cache the backward pass needs.
+public enum LayerNorm {
+    public static let eps = 1e-5
+
+    public static func forward(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
+                               weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, rows: Int, cols: Int,
+                               mean: UnsafeMutablePointer<Float>? = nil, rstd: UnsafeMutablePointer<Float>? = nil) {
+        for r in 0..<rows {
+            let xr = x + r * cols, o = out + r * cols
+            var s = 0.0
+            for i in 0..<cols { s += Double(xr[i]) }
+            let m = s / Double(cols)
+            var v = 0.0
+            for i in 0..<cols { let d = Double(xr[i]) - m; v += d * d }
+            let rs = 1 / (v / Double(cols) + eps).squareRoot()
+            let mf = Float(m), rf = Float(rs)
+            for i in 0..<cols { o[i] = (xr[i] - mf) * rf * weight[i] + bias[i] }
+            mean?[r] = mf
+            rstd?[r] = rf
+        }
+    }
+}

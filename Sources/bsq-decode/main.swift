@@ -1,0 +1,30 @@
+import ArgumentParser
+import BSQAudio
+
+@main
+struct BSQDecode: ToolCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bsq-decode",
+        abstract: "Turn BSQ token codes back into log-mel frames with a BSQ-ViT model.",
+        discussion: """
+            Reads codes frames made by bsq-encode and writes mel frames (f32 [frames, n_mels], dB), \
+            exactly as many frames as were encoded. Codes made by another model (by sha256) are \
+            refused unless --force.
+
+            Examples:
+              bsq-decode -m model.safetensors a.codes > a.rec.mel
+              mel a.wav | bsq-encode -m m.safetensors | bsq-decode -m m.safetensors | bsq-tensor info
+            """)
+
+    @OptionGroup var options: CodecOptions
+
+    @Flag(help: "Decode codes even when they were made by another model.")
+    var force = false
+
+    func run() throws {
+        try options.run { codec, out in
+            codec.force = force
+            try codec.decode(FrameInputs(options.files), to: out)
+        }
+    }
+}
