@@ -39,3 +39,32 @@ extension SpecAugment.Applied {
         return .object(o)
     }
 }
+
+// MARK: - Option values
+
+extension SpecAugment.Width {
+    /// `0.1` (with a point or an exponent: a fraction from 0 to 1) or `27` (a count).
+    public init?(_ text: String) {
+        if !text.isEmpty, text.allSatisfy(\.isASCII), text.allSatisfy(\.isNumber), let n = Int(text) {
+            self = .count(n)
+        } else if let p = Double(text), p >= 0, p <= 1 {
+            self = .fraction(p)
+        } else {
+            return nil
+        }
+    }
+}
+
+extension SpecAugment.Fill {
+    /// `floor`, `min`, `mean` or a finite number of dB.
+    public init?(_ text: String) {
+        switch text {
+        case "floor": self = .floor
+        case "min": self = .min
+        case "mean": self = .mean
+        default:
+            guard let v = Float(text), v.isFinite else { return nil }
+            self = .value(v)
+        }
+    }
+}

@@ -8,8 +8,8 @@ public final class Codec {
     public var force = false
     private var config: ModelConfig { model.config }
 
-    public init(_ checkpoint: Checkpoint, batch: Int) {
-        model = BSQModel(checkpoint)
+    public init(_ checkpoint: Checkpoint, batch: Int, threads: Int) {
+        model = BSQModel(checkpoint, threads: threads)
         self.batch = max(1, batch)
     }
 

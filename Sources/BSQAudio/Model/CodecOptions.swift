@@ -30,8 +30,8 @@ public struct CodecOptions: ParsableArguments {
 
     /// Loads the model, sets the threads, runs `body` with the output writer, commits -o.
     public func run(_ body: (Codec, FrameWriter) throws -> Void) throws {
-        BLAS.setThreads(threads ?? ProcessInfo.processInfo.activeProcessorCount)
-        let codec = Codec(try Checkpoint(path: model), batch: batch)
+        let codec = Codec(try Checkpoint(path: model), batch: batch,
+                          threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         if let output {
             let file = try AtomicFile(path: output)
             let writer = FrameWriter(fd: file.fd, name: output, zstd: zstd)

@@ -6,18 +6,15 @@ import Foundation
 ///     out_h = softmax(q_h · k_hᵀ / √d) · v_h,   heads concatenated into [rows, w]
 /// Both products are sgemms on strided views; `scores` holds one [tokens, tokens] matrix.
 public enum Attention {
+    /// Attention of one head of one sequence; writes its d columns of `out`.
     public static func forward(_ out: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
                                scores: UnsafeMutablePointer<Float>,
-                               sequences: Int, tokens n: Int, width w: Int, heads: Int) {
+                               sequence s: Int, head h: Int, tokens n: Int, width w: Int, heads: Int) {
         let d = w / heads
         let scale = 1 / Float(d).squareRoot()
-        for s in 0..<sequences {
-            for h in 0..<heads {
-                let q = qkv + s * n * 3 * w + h * d
-                BLAS.sgemm(transB: true, m: n, n: n, k: d, alpha: scale, a: q, lda: 3 * w, b: q + w, ldb: 3 * w, c: scores)
-                Activations.softmax(scores, rows: n, cols: n)
-                BLAS.sgemm(m: n, n: d, k: n, a: scores, b: q + 2 * w, ldb: 3 * w, c: out + s * n * w + h * d, ldc: w)
-            }
-        }
+        let q = qkv + s * n * 3 * w + h * d
+        BLAS.sgemm(transB: true, m: n, n: n, k: d, alpha: scale, a: q, lda: 3 * w, b: q + w, ldb: 3 * w, c: scores)
+        Activations.softmax(scores, rows: n, cols: n)
+        BLAS.sgemm(m: n, n: d, k: n, a: scores, b: q + 2 * w, ldb: 3 * w, c: out + s * n * w + h * d, ldc: w)
     }
 }
