@@ -13,6 +13,8 @@ let package = Package(
         .executable(name: "bsq-encode", targets: ["bsq-encode"]),
         .executable(name: "bsq-decode", targets: ["bsq-decode"]),
         .executable(name: "bsq-train", targets: ["bsq-train"]),
+        .executable(name: "specaug", targets: ["specaug"]),
+        .executable(name: "spec-metrics", targets: ["spec-metrics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -36,8 +38,11 @@ let package = Package(
         .executableTarget(name: "bsq-encode", dependencies: ["BSQAudio"]),
         .executableTarget(name: "bsq-decode", dependencies: ["BSQAudio"]),
         .executableTarget(name: "bsq-train", dependencies: ["BSQAudio"]),
+        .executableTarget(name: "specaug", dependencies: ["BSQAudio"]),
+        .executableTarget(name: "spec-metrics", dependencies: ["BSQAudio"]),
         .target(name: "TestSupport", dependencies: ["BSQAudio"], path: "Tests/TestSupport"),
         .testTarget(name: "BSQAudioTests", dependencies: ["BSQAudio", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["BSQAudio", "TestSupport", "bsq-tensor", "mel", "bsq-encode", "bsq-decode", "bsq-train"]),
+        .testTarget(name: "CLITests", dependencies: ["BSQAudio", "TestSupport", "bsq-tensor", "mel", "bsq-encode", "bsq-decode", "bsq-train",
+                                                "specaug", "spec-metrics"]),
     ]
 )

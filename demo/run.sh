@@ -30,4 +30,9 @@ sox "$OUT/second.wav" -t wav - | mel -q --frames 256 --zstd - | bsq-tensor info
 step "one frame out to numpy" "bsq-tensor cat --key hello $OUT/clips.mel | bsq-tensor to-npy -o $OUT/npy"
 bsq-tensor cat --key hello "$OUT/clips.mel" | bsq-tensor to-npy -o "$OUT/npy"
 ls -l "$OUT/npy"
+step "SpecAugment: two time and two frequency masks per clip, the same for every run with seed 7" \
+     "specaug --seed 7 $OUT/clips.mel > $OUT/clips-aug.mel; spec-metrics $OUT/clips.mel $OUT/clips-aug.mel"
+specaug --seed 7 "$OUT/clips.mel" > "$OUT/clips-aug.mel"
+bsq-tensor info --json "$OUT/clips-aug.mel" | sed 's/.*"key":"\([^"]*\)".*"specaug":\({.*}\)}}$/\1: \2/'
+spec-metrics "$OUT/clips.mel" "$OUT/clips-aug.mel"
 printf '\ndemo: done; outputs are in %s/\n' "$OUT"

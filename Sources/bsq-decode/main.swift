@@ -22,7 +22,7 @@ struct BSQDecode: ToolCommand {
     var force = false
 
     func run() throws {
-        try options.run { codec, out in
+        try options.run(flopsPerChunk: \.decodeFlops) { codec, out in
             codec.force = force
             try codec.decode(FrameInputs(options.files), to: out)
         }

@@ -21,7 +21,7 @@ struct BSQEncode: ToolCommand {
     @OptionGroup var options: CodecOptions
 
     func run() throws {
-        try options.run { codec, out in
+        try options.run(flopsPerChunk: \.encodeFlops) { codec, out in
             try codec.encode(FrameInputs(options.files), to: out, warn: ToolProcess.warn)
         }
     }

@@ -29,7 +29,7 @@ struct SpecMetricsTool: ToolCommand {
     var codes: String?
     @Flag(help: "Match frames by their position in the streams instead of their key.")
     var byOrder = false
-    @Option(help: ArgumentHelp("The range of PSNR in dB (default 80, that of mel's --top-db).", valueName: "db"))
+    @Option(help: ArgumentHelp("The range of PSNR in dB (80 is that of mel's default --top-db).", valueName: "db"))
     var range = 80.0
     @Flag(help: "Print JSON Lines: one object per utterance, then the overall one.")
     var json = false

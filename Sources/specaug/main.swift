@@ -28,17 +28,17 @@ struct SpecAug: ToolCommand {
     @Option(help: "Seed of the masks (a frame's masks depend only on the seed and its key).")
     var seed: UInt64 = 0
 
-    @Option(help: ArgumentHelp("Number of time masks (default 2).", valueName: "n"))
+    @Option(help: ArgumentHelp("Number of time masks.", valueName: "n"))
     var timeMasks = 2
-    @Option(help: ArgumentHelp("Number of frequency masks (default 2).", valueName: "n"))
+    @Option(help: ArgumentHelp("Number of frequency masks.", valueName: "n"))
     var freqMasks = 2
-    @Option(help: ArgumentHelp("Largest width of a time mask: a fraction of the frames (0.1, the default) or a count (100).", valueName: "w"))
+    @Option(help: ArgumentHelp("Largest width of a time mask: a fraction of the frames (such as 0.1) or a count (such as 100).", valueName: "w"))
     var timeWidth = "0.1"
-    @Option(help: ArgumentHelp("Largest width of a frequency mask: a fraction of the mel bins (0.1, the default) or a count (27).", valueName: "w"))
+    @Option(help: ArgumentHelp("Largest width of a frequency mask: a fraction of the mel bins (such as 0.1) or a count (such as 27).", valueName: "w"))
     var freqWidth = "0.1"
-    @Option(help: ArgumentHelp("Value of masked bins: floor (default: max − top_db, or the minimum), min, mean, or a number of dB.", valueName: "floor|min|mean|db"))
+    @Option(help: ArgumentHelp("Value of masked bins: floor (max − top_db, or the minimum), min, mean, or a number of dB (--fill=-60).", valueName: "floor|min|mean|db"))
     var fill = "floor"
-    @Option(help: ArgumentHelp("Time warp parameter W in frames (default 0: off).", valueName: "w"))
+    @Option(help: ArgumentHelp("Time warp parameter W in frames (0: off).", valueName: "w"))
     var timeWarp = 0
 
     @Option(name: .shortAndLong, help: ArgumentHelp("Write frames to this file (atomically) instead of standard output.", valueName: "file"))

@@ -142,3 +142,24 @@ final class CheckpointTests: XCTestCase {
         XCTAssertTrue(rec2 == recAll, "thread count does not change reconstructions")
     }
 }
+
+final class ActivationTests: XCTestCase {
+    func testVectorizedActivationsMatchLibm() {
+        let xs: [Float] = stride(from: -12.0, through: 12.0, by: 0.0137).map { Float($0) } + [0, -0.0, 1e-6, -1e-6, 30, -30, 90, -90]
+        func check(_ f: (UnsafeMutablePointer<Float>, Int) -> Void, _ ref: (Double) -> Double, tol: Double, _ name: String) {
+            var v = xs
+            v.withUnsafeMutableBufferPointer { f($0.baseAddress!, $0.count) }
+            for (x, y) in zip(xs, v) {
+                let r = ref(Double(x))
+                XCTAssertLessThanOrEqual(abs(Double(y) - r), tol * max(1, abs(r)), "\(name)(\(x)) = \(y), want \(r)")
+            }
+        }
+        check({ Activations.gelu($0, count: $1) }, { 0.5 * $0 * (1 + erf($0 / 2.0.squareRoot())) }, tol: 3e-7, "gelu")
+        check({ Activations.silu($0, count: $1) }, { $0 / (1 + exp(-$0)) }, tol: 3e-7, "silu")
+        check({ Activations.tanh($0, count: $1) }, { Foundation.tanh($0) }, tol: 3e-7, "tanh")
+        var s: [Float] = [1, 2, 3, -1000, 0.5]
+        s.withUnsafeMutableBufferPointer { Activations.softmax($0.baseAddress!, rows: 1, cols: 5) }
+        let e = [1.0, 2, 3, -1000, 0.5].map { exp($0 - 3) }, z = e.reduce(0, +)
+        for (a, b) in zip(s, e) { XCTAssertEqual(Double(a), b / z, accuracy: 1e-7) }
+    }
+}

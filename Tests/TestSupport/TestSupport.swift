@@ -58,6 +58,7 @@ public enum Tool {
 
     /// Runs a program with `stdin` bytes, collecting stdout and stderr concurrently.
     public static func runProgram(_ exe: String, _ args: [String], stdin: [UInt8] = [], cwd: URL? = nil, env: [String: String] = [:]) throws -> ToolResult {
+        signal(SIGPIPE, SIG_IGN)   // a tool that stops reading early must not kill the test runner
         let p = Process()
         p.executableURL = URL(fileURLWithPath: exe)
         p.arguments = args

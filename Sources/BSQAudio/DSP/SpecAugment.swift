@@ -10,7 +10,7 @@
 ///        `torch.nn.functional.interpolate(mode="linear", align_corners=False)`
 ///        does): output row i of a piece of n rows made from m rows reads
 ///            x = max((i + ½)·m/n − ½, 0),  i₀ = ⌊x⌋,  i₁ = min(i₀ + 1, m − 1)
-///            y[i] = (1 − (x − i₀))·row[i₀] + (x − i₀)·row[i₁]
+///            y[i] = row[i₀] + (x − i₀)·(row[i₁] − row[i₀])
 ///     2. freqMasks times: width f = u(F′ + 1), start f₀ = u(F − f + 1);
 ///        bins [f₀, f₀ + f) of every row are set to the fill value
 ///     3. timeMasks times: width t = u(T′ + 1), start t₀ = u(T − t + 1);
@@ -160,7 +160,7 @@ public struct SpecAugment: Sendable, Equatable {
                         let i1 = Swift.min(i0 + 1, m - 1)
                         let l = Float(x - Double(i0))
                         let r0 = (start + i0) * nMels, r1 = (start + i1) * nMels, o = (outStart + i) * nMels
-                        for f in 0..<nMels { dst[o + f] = (1 - l) * src[r0 + f] + l * src[r1 + f] }
+                        for f in 0..<nMels { dst[o + f] = src[r0 + f] + l * (src[r1 + f] - src[r0 + f]) }
                     }
                 }
                 resize(from: 0, center, to: 0, warped)

@@ -46,7 +46,7 @@ public struct FrameMatcher {
                 if present.allSatisfy({ !$0 }) { return }
                 guard present.allSatisfy({ $0 }) else {
                     let short = present.firstIndex(of: false)!, long = present.firstIndex(of: true)!
-                    throw BSQError("\(names[short]) ends after \(index) frames but \(names[long]) has more")
+                    throw BSQError("\(names[short]) ends after \(index) frame\(index == 1 ? "" : "s") but \(names[long]) has more")
                 }
                 try body(row.map { $0!.item }, index)
                 index += 1

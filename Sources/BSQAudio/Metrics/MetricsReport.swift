@@ -155,7 +155,7 @@ public struct MetricsReport: Sendable {
         }.joined()
         if let c = overall.codes {
             out += "\n"
-            out += "tokens: \(c.tokens) of \(c.bits) bits over \(f(c.seconds, 3)) s: \(f(c.tokensPerSecond, 2)) tokens/s, \(f(c.bitsPerSecond, 1)) bits/s\n"
+            out += "tokens: \(c.tokens) of \(c.bits) bits, standing for \(f(c.seconds, 3)) s: \(f(c.tokensPerSecond, 2)) tokens/s, \(f(c.bitsPerSecond, 1)) bits/s\n"
             out += "codebook usage: \(c.distinct) of 2^\(c.bits) = \(f(pow(2, Double(c.bits)), 0)) (\(f(100 * c.usage, 4)) %)\n"
             out += "entropy: \(f(c.entropy, 4)) bits per token, perplexity \(f(c.perplexity, 2))\n"
             out += "bit entropy, coordinate 0 (most significant bit) first:\n"

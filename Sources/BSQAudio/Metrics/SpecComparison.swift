@@ -40,8 +40,8 @@ public struct SpecComparison {
             guard case .mel(let r) = items[0], case .mel(let h) = items[1] else { return }
             let key = r.key ?? "frame \(index)"
             guard r.frame.dims == h.frame.dims else {
-                throw BSQError("\(key): shapes differ: \(FrameMatcher.name(ref)) \(r.frame.dims), "
-                    + "\(FrameMatcher.name(hyp)) \(h.frame.dims)")
+                func dims(_ m: MelFrame) -> String { "[\(m.frames),\(m.nMels)]" }
+                throw BSQError("\(key): shapes differ: \(FrameMatcher.name(ref)) \(dims(r)), \(FrameMatcher.name(hyp)) \(dims(h))")
             }
             var spec = SpecMetrics()
             spec.add(ref: r.values, hyp: h.values, frames: r.frames, nMels: r.nMels)

@@ -9,8 +9,10 @@ public struct Checkpoint: Sendable {
     public var weights: [Float]
     /// The checkpoint's name (config name, else the file name) and the SHA-256 of its bytes.
     public let name: String
-    public let sha256: String
     public let usedEMA: Bool
+    private let hash: FileHash?
+    /// SHA-256 of the checkpoint file (computed in the background while the model loads and runs).
+    public var sha256: String { hash?.value ?? "" }
 
     /// Key prefixes of training state that may share the file with the weights.
     public static let statePrefixes = ["ema.", "optimizer."]
@@ -21,7 +23,7 @@ public struct Checkpoint: Sendable {
         precondition(weights.count == layout.count)
         self.weights = weights
         self.name = name ?? config.name ?? "model"
-        sha256 = ""
+        hash = nil
         usedEMA = false
     }
 
@@ -57,12 +59,7 @@ public struct Checkpoint: Sendable {
         usedEMA = useEMA
         let base = path.split(separator: "/").last.map(String.init) ?? path
         name = config.name ?? base
-        sha256 = try Checkpoint.fileSHA256(path)
-    }
-
-    static func fileSHA256(_ path: String) throws -> String {
-        let bytes = try ByteSource(path: path).readAll()
-        return bytes.withUnsafeBytes { SHA256.hex($0) }
+        hash = FileHash(file.file)
     }
 
     /// Writes the weights (plus any extra tensors, e.g. training state) atomically.
@@ -101,5 +98,27 @@ public struct Checkpoint: Sendable {
             }
         }
         return Checkpoint(config: config, weights: w)
+    }
+}
+
+/// The SHA-256 of a mapped file, computed on another thread; `value` waits for it.
+final class FileHash: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var result = ""
+    private let lock = NSLock()
+
+    init(_ file: MappedFile) {
+        DispatchQueue.global().async {
+            let h = SHA256.hex(file.bytes)
+            self.lock.lock(); self.result = h; self.lock.unlock()
+            self.done.signal()
+        }
+    }
+
+    var value: String {
+        done.wait()
+        done.signal()
+        lock.lock(); defer { lock.unlock() }
+        return result
     }
 }

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// `bsq-encode` and `bsq-decode` over frame streams: mel of any length cut
 /// into chunks of `frames` rows (the last padded with db_min), chunks of
 /// consecutive utterances batched through one forward pass, codes and
@@ -7,6 +9,9 @@ public final class Codec {
     public let batch: Int
     public var force = false
     private var config: ModelConfig { model.config }
+    /// Chunks run and seconds spent in the model (for --timing).
+    public private(set) var chunksRun = 0
+    public private(set) var modelSeconds = 0.0
 
     public init(_ checkpoint: Checkpoint, batch: Int, threads: Int) {
         model = BSQModel(checkpoint, threads: threads)
@@ -43,7 +48,10 @@ public final class Codec {
                     }
                 }
                 var tokens = [UInt64](repeating: 0, count: take.count * c.tokens)
+                let t0 = DispatchTime.now().uptimeNanoseconds
                 mel.withUnsafeBufferPointer { m in tokens.withUnsafeMutableBufferPointer { model.encode(mel: m.baseAddress!, batch: take.count, tokens: $0.baseAddress!) } }
+                modelSeconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                chunksRun += take.count
                 for (b, (p, i)) in take.enumerated() {
                     p.tokens.replaceSubrange((i * c.tokens)..<((i + 1) * c.tokens), with: tokens[(b * c.tokens)..<((b + 1) * c.tokens)])
                     p.done += 1
@@ -109,7 +117,10 @@ public final class Codec {
                     tokens.replaceSubrange((b * c.tokens)..<((b + 1) * c.tokens), with: p.tokens[(i * c.tokens)..<((i + 1) * c.tokens)])
                 }
                 var mel = [Float](repeating: 0, count: take.count * c.frames * c.n_mels)
+                let t0 = DispatchTime.now().uptimeNanoseconds
                 tokens.withUnsafeBufferPointer { t in mel.withUnsafeMutableBufferPointer { model.decode(tokens: t.baseAddress!, batch: take.count, mel: $0.baseAddress!) } }
+                modelSeconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                chunksRun += take.count
                 let n = c.frames * c.n_mels
                 for (b, (p, i)) in take.enumerated() {
                     p.data.replaceSubrange((i * n)..<((i + 1) * n), with: mel[(b * n)..<((b + 1) * n)])

@@ -12,11 +12,14 @@ public struct CodecOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Threads for the matrix products (default: the number of cores).", valueName: "n"))
     public var threads: Int?
 
-    @Option(help: ArgumentHelp("Chunks of 10.24 s run through the model together (default 4).", valueName: "n"))
+    @Option(help: ArgumentHelp("Chunks of 10.24 s run through the model together.", valueName: "n"))
     public var batch = 4
 
     @Flag(help: "Compress payloads with zstd.")
     public var zstd = false
+
+    @Flag(help: "Report on stderr the time spent in the model: ms per chunk and GFLOP/s.")
+    public var timing = false
 
     @Argument(help: "Frame streams to read (default: standard input).")
     public var files: [String] = []
@@ -29,9 +32,12 @@ public struct CodecOptions: ParsableArguments {
     }
 
     /// Loads the model, sets the threads, runs `body` with the output writer, commits -o.
-    public func run(_ body: (Codec, FrameWriter) throws -> Void) throws {
+    public func run(flopsPerChunk: (ModelConfig) -> Double, _ body: (Codec, FrameWriter) throws -> Void) throws {
+        var ran: Codec? = nil
+        defer { if timing, let codec = ran { report(codec, flopsPerChunk(codec.model.config)) } }
         let codec = Codec(try Checkpoint(path: model), batch: batch,
                           threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        ran = codec
         if let output {
             let file = try AtomicFile(path: output)
             let writer = FrameWriter(fd: file.fd, name: output, zstd: zstd)
@@ -42,5 +48,14 @@ public struct CodecOptions: ParsableArguments {
             StandardOutput.shared.zstd = zstd
             try body(codec, StandardOutput.shared)
         }
+    }
+
+    private func report(_ codec: Codec, _ flops: Double) {
+        guard codec.chunksRun > 0 else { return }
+        let ms = codec.modelSeconds / Double(codec.chunksRun) * 1000
+        let gflops = flops * Double(codec.chunksRun) / codec.modelSeconds / 1e9
+        FileHandleStderr.write(String(format: "%@: %d chunks, batch %d, %d threads: %.1f ms per chunk, %.1f GFLOP/s, %.0f s of audio per s\n",
+                                      ToolProcess.name, codec.chunksRun, codec.batch, codec.model.threads, ms, gflops,
+                                      Double(codec.model.config.frames) * 0.01 / (ms / 1000)))
     }
 }

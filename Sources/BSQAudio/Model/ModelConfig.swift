@@ -44,6 +44,27 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var headDim: Int { width / heads }
     public var bits: Int { embed_dim }
 
+    /// Floating-point operations of the matrix products (2 per multiply-add)
+    /// and the depthwise convolution for one chunk through one transformer stack.
+    public var blockFlops: Double {
+        let n = Double(tokens), w = Double(width)
+        var f = 2 * n * w * 3 * w + 2 * 2 * n * n * w + 2 * n * w * w + 2 * 2 * n * w * Double(mlp_ratio) * w
+        if conv_module { f += 2 * n * w * 2 * w + 2 * n * w * Double(conv_kernel) + 2 * n * w * w }
+        return f * Double(layers)
+    }
+
+    /// Flops of encoding one chunk (patch embedding, encoder, quantizer projection).
+    public var encodeFlops: Double {
+        let n = Double(tokens), w = Double(width)
+        return blockFlops + 2 * n * Double(patchDim) * w + 2 * n * w * Double(embed_dim)
+    }
+
+    /// Flops of decoding one chunk (codes projection, decoder, head).
+    public var decodeFlops: Double {
+        let n = Double(tokens), w = Double(width), f = Double(decoder_ffn)
+        return blockFlops + 2 * n * Double(embed_dim) * w + 2 * n * w * f + 2 * n * f * Double(patchDim)
+    }
+
     /// Checks that the numbers fit together, naming the field that does not.
     public func validate() throws {
         func need(_ ok: Bool, _ what: String) throws { if !ok { throw BSQError("model config: \(what)") } }

@@ -18,20 +18,22 @@ public struct SafeTensors {
     public let path: String
     public let metadata: [String: String]
     public let entries: [Entry]
-    private let data: [UInt8]
+    /// The whole file, mapped read-only.
+    public let file: MappedFile
+    private var data: UnsafeRawBufferPointer { file.bytes }
     private let index: [String: Int]
 
     static let sizes = ["F32": 4, "F16": 2, "BF16": 2, "F64": 8, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1]
 
     public init(path: String) throws {
         self.path = path
-        let bytes: [UInt8]
-        do { bytes = try ByteSource(path: path).readAll() } catch let e as BSQError { throw e }
+        file = try MappedFile(path: path)
+        let bytes = file.bytes
         func bad(_ why: String) -> BSQError { BSQError("\(path): not a safetensors file (\(why))") }
         guard bytes.count >= 8 else { throw bad("only \(bytes.count) bytes") }
-        let n = bytes.withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
-        guard n >= 2, n <= 100 << 20, 8 + n <= bytes.count else { throw bad("header length \(n)") }
-        guard case .object(let header)? = try? JSONValue.parse(bytes[8..<(8 + n)]) else { throw bad("header is not a JSON object") }
+        let n = Int(truncatingIfNeeded: UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self)))
+        guard n >= 2, n <= 100 << 20, n <= bytes.count - 8 else { throw bad("header length \(n)") }
+        guard case .object(let header)? = try? JSONValue.parse(UnsafeRawBufferPointer(rebasing: bytes[8..<(8 + n)])) else { throw bad("header is not a JSON object") }
         let dataStart = 8 + n
         var meta: [String: String] = [:]
         var entries: [Entry] = []
@@ -56,7 +58,6 @@ public struct SafeTensors {
         }
         metadata = meta
         self.entries = entries
-        data = bytes
         var ix: [String: Int] = [:]
         for (i, e) in entries.enumerated() { ix[e.name] = i }
         index = ix
@@ -64,10 +65,13 @@ public struct SafeTensors {
 
     public func entry(_ name: String) -> Entry? { index[name].map { entries[$0] } }
 
+    /// SHA-256 of the whole file, as hex.
+    public var sha256: String { SHA256.hex(data) }
+
     /// A tensor's values as floats (F16 and BF16 widened); throws for other dtypes.
     public func floats(_ e: Entry, into out: UnsafeMutablePointer<Float>) throws {
-        data.withUnsafeBytes { raw in
-            let p = raw.baseAddress! + e.range.lowerBound
+        do {
+            let p = data.baseAddress! + e.range.lowerBound
             switch e.dtype {
             case "F32":
                 UnsafeMutableRawPointer(out).copyMemory(from: p, byteCount: e.count * 4)
@@ -116,5 +120,32 @@ public struct SafeTensors {
             file.discard()
             throw error
         }
+    }
+}
+
+/// A file mapped read-only into memory for as long as the value lives.
+public final class MappedFile: @unchecked Sendable {
+    public let bytes: UnsafeRawBufferPointer
+
+    public init(path: String) throws {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw BSQError("\(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw BSQError("\(path): \(String(cString: strerror(errno)))") }
+        if (st.st_mode & S_IFMT) == S_IFDIR { throw BSQError("\(path): is a folder") }
+        let size = Int(st.st_size)
+        if size == 0 {
+            bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            return
+        }
+        guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
+            throw BSQError("\(path): \(String(cString: strerror(errno)))")
+        }
+        bytes = UnsafeRawBufferPointer(start: p, count: size)
+    }
+
+    deinit {
+        if let p = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: p), bytes.count) }
     }
 }
