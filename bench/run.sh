@@ -14,14 +14,17 @@ OUT=bench/out/results.txt
 : > "$OUT"
 say() { echo "$*" | tee -a "$OUT"; }
 
+want() { [[ ",${BENCH:-frames,mel,model}," == *",$1,"* ]]; }   # BENCH=model make bench runs one part
 bash bench/make_bench_audio.sh
 
 now() { date +%s.%N; }
 median() { python3 -c 'import sys, statistics; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
 ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$1" "$2"; }
+json() { python3 -c "import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 verdict() { python3 -c "import sys; print('ok' if float(sys.argv[1]) >= float(sys.argv[2]) else 'BELOW TARGET')" "$1" "$2"; }
 
 # --- frames -------------------------------------------------------------------
+if want frames; then
 BIG=bench/data/big.bsqt
 bytes=$(stat -c %s "$BIG")
 cat "$BIG" > /dev/null   # page cache
@@ -37,9 +40,10 @@ say "frames: $((bytes / 1000000)) MB, median of $RUNS"
 say "  cat big.bsqt | cat             $gp GB/s"
 say "  bsq-tensor cat big.bsqt | cat  $gt GB/s   ($(verdict "$gt" 1.0): target >= 1 GB/s)"
 say "  bsq-tensor / cat time ratio    $slow   ($(python3 -c "print('ok' if $slow <= 1.5 else 'ABOVE TARGET')"): target <= 1.5)"
+fi
 
 # --- mel ----------------------------------------------------------------------
-json() { python3 -c "import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
+if want mel; then
 for rate in 22050 16000; do
     dir=bench/data/sr$rate
     lib=$(python3 bench/mel_reference.py --impl librosa --cpu 0 "$dir")
@@ -61,4 +65,45 @@ for rate in 22050 16000; do
     say "  mel 1 core         $x1   vs librosa $(ratio "$x1" "$xl")x ($(verdict "$(ratio "$x1" "$xl")" 1.5)), vs torchaudio $(ratio "$x1" "$xt")x ($(verdict "$(ratio "$x1" "$xt")" 1.5)): target >= 1.5"
     say "  mel 2 cores        $x2   scaling $(ratio "$x2" "$x1")x ($(verdict "$(ratio "$x2" "$x1")" 1.8)): target >= 1.8"
 done
+fi
+
+# --- model ---------------------------------------------------------------------
+if want model; then
+THREADS=${THREADS:-$(nproc)}
+cc -O2 $(pkg-config --cflags openblas) bench/sgemm_peak.c -o bench/out/sgemm_peak $(pkg-config --libs openblas)
+peak=$(bench/out/sgemm_peak "$THREADS")
+[ -f bench/data/base.safetensors ] || "$BIN/bsq-train" init --preset base --seed 1 -o bench/data/base.safetensors
+[ -f bench/data/tiny.safetensors ] || "$BIN/bsq-train" init --preset tiny --seed 1 -o bench/data/tiny.safetensors
+python3 - <<'PY'
+import sys; sys.path.insert(0, "Tests/Fixtures"); import bsqt, numpy as np
+rng = np.random.default_rng(0)
+x = (rng.random((1024 * 8, 128)) * -80).astype(np.float32)
+open("bench/data/chunks8.mel", "wb").write(bsqt.encode(x, {"kind": "mel", "key": "b8"}))
+open("bench/data/chunks1.mel", "wb").write(bsqt.encode(x[:1024], {"kind": "mel", "key": "b1"}))
+PY
+# ms per chunk and GFLOP/s from --timing, encode then decode
+timed() {  # model batch input -> "ms gflops" of encode+decode
+    local e d
+    e=$("$BIN/bsq-encode" --timing --threads "$THREADS" -m "$1" --batch "$2" "$3" 2>&1 > bench/out/t.codes | tail -1)
+    d=$("$BIN/bsq-decode" --timing --threads "$THREADS" -m "$1" --batch "$2" bench/out/t.codes 2>&1 > /dev/null | tail -1)
+    python3 -c "
+import re, sys
+def parse(s):
+    m = re.search(r'([0-9.]+) ms per chunk, ([0-9.]+) GFLOP/s', s); return float(m[1]), float(m[2])
+(me, ge), (md, gd) = parse(sys.argv[1]), parse(sys.argv[2])
+print(f'{me + md:.0f} {(me * ge + md * gd) / (me + md):.1f}')" "$e" "$d"
+}
+read -r ms1 gf1 < <(timed bench/data/base.safetensors 1 bench/data/chunks1.mel)
+read -r ms8 gf8 < <(timed bench/data/base.safetensors 8 bench/data/chunks8.mel)
+ref=$(python3 bench/model_reference.py --preset base --threads "$THREADS" --runs 3)
+rp1=$(json "$ref" ms_per_chunk_batch1); rp8=$(json "$ref" ms_per_chunk_batch8)
+say "model base (encode + decode of 10.24 s chunks, $THREADS threads; OpenBLAS sgemm peak $peak GFLOP/s)"
+say "  batch 1: $ms1 ms per chunk, $gf1 GFLOP/s = $(python3 -c "print(f'{100 * $gf1 / $peak:.0f}')")% of peak; PyTorch $(python3 -c "print(f'{$rp1:.0f}')") ms, speedup $(ratio "$rp1" "$ms1")x"
+say "  batch 8: $ms8 ms per chunk, $gf8 GFLOP/s = $(python3 -c "print(f'{100 * $gf8 / $peak:.0f}')")% of peak; PyTorch $(python3 -c "print(f'{$rp8:.0f}')") ms, speedup $(ratio "$rp8" "$ms8")x"
+say "  targets: >= 60% of peak, faster than PyTorch"
+read -r mst gft < <(timed bench/data/tiny.safetensors 8 bench/data/chunks8.mel)
+reft=$(python3 bench/model_reference.py --preset tiny --threads "$THREADS" --runs 3)
+say "model tiny (batch 8): $(python3 -c "print(f'{10240 / $mst:.0f}')") s of audio per s encode+decode ($gft GFLOP/s); PyTorch $(python3 -c "print(f'{10240 / float($(json "$reft" ms_per_chunk_batch8)):.0f}')") s/s"
+fi
+
 say "bench: results in $OUT"

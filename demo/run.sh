@@ -35,4 +35,14 @@ step "SpecAugment: two time and two frequency masks per clip, the same for every
 specaug --seed 7 "$OUT/clips.mel" > "$OUT/clips-aug.mel"
 bsq-tensor info --json "$OUT/clips-aug.mel" | sed 's/.*"key":"\([^"]*\)".*"specaug":\({.*}\)}}$/\1: \2/'
 spec-metrics "$OUT/clips.mel" "$OUT/clips-aug.mel"
+
+step "tokens: a freshly initialised tiny BSQ-ViT (untrained, so its reconstructions are poor; the bit rate is the point)" \
+     "bsq-train init --preset tiny --seed 1 -o $OUT/tiny.safetensors; bsq-encode -m $OUT/tiny.safetensors $OUT/clips.mel > $OUT/clips.codes"
+bsq-train init --preset tiny --seed 1 -o "$OUT/tiny.safetensors"
+bsq-encode -m "$OUT/tiny.safetensors" --timing "$OUT/clips.mel" > "$OUT/clips.codes"
+bsq-tensor info "$OUT/clips.codes"
+
+step "and back to mel, compared with the original" \
+     "bsq-decode -m $OUT/tiny.safetensors $OUT/clips.codes | spec-metrics --codes $OUT/clips.codes $OUT/clips.mel -"
+bsq-decode -m "$OUT/tiny.safetensors" "$OUT/clips.codes" | spec-metrics --codes "$OUT/clips.codes" "$OUT/clips.mel" -
 printf '\ndemo: done; outputs are in %s/\n' "$OUT"

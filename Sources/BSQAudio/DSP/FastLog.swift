@@ -6,7 +6,8 @@ public enum FastLog {
     @inline(__always)
     public static func decibels(_ x: SIMD8<Float>) -> SIMD8<Float> {
         var ix = unsafeBitCast(x, to: SIMD8<Int32>.self) &+ (0x3f80_0000 - 0x3f35_04f3)
-        let k = SIMD8<Float>((ix &>> 23) &- 0x7f)
+        // k as a float without a generic conversion: small integers sit in the mantissa of 1.5·2²³
+        let k = unsafeBitCast(((ix &>> 23) &- 0x7f) &+ 0x4B40_0000, to: SIMD8<Float>.self) - 12_582_912
         ix = (ix & 0x007f_ffff) &+ 0x3f35_04f3
         let m = unsafeBitCast(ix, to: SIMD8<Float>.self)
         let s = (m - 1) / (m + 1)

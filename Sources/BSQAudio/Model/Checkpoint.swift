@@ -10,9 +10,8 @@ public struct Checkpoint: Sendable {
     /// The checkpoint's name (config name, else the file name) and the SHA-256 of its bytes.
     public let name: String
     public let usedEMA: Bool
-    private let hash: FileHash?
-    /// SHA-256 of the checkpoint file (computed in the background while the model loads and runs).
-    public var sha256: String { hash?.value ?? "" }
+    /// SHA-256 of the checkpoint file ("" for a model made in memory).
+    public let sha256: String
 
     /// Key prefixes of training state that may share the file with the weights.
     public static let statePrefixes = ["ema.", "optimizer."]
@@ -23,7 +22,7 @@ public struct Checkpoint: Sendable {
         precondition(weights.count == layout.count)
         self.weights = weights
         self.name = name ?? config.name ?? "model"
-        hash = nil
+        sha256 = ""
         usedEMA = false
     }
 
@@ -59,7 +58,7 @@ public struct Checkpoint: Sendable {
         usedEMA = useEMA
         let base = path.split(separator: "/").last.map(String.init) ?? path
         name = config.name ?? base
-        hash = FileHash(file.file)
+        sha256 = file.sha256
     }
 
     /// Writes the weights (plus any extra tensors, e.g. training state) atomically.
@@ -98,27 +97,5 @@ public struct Checkpoint: Sendable {
             }
         }
         return Checkpoint(config: config, weights: w)
-    }
-}
-
-/// The SHA-256 of a mapped file, computed on another thread; `value` waits for it.
-final class FileHash: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private var result = ""
-    private let lock = NSLock()
-
-    init(_ file: MappedFile) {
-        DispatchQueue.global().async {
-            let h = SHA256.hex(file.bytes)
-            self.lock.lock(); self.result = h; self.lock.unlock()
-            self.done.signal()
-        }
-    }
-
-    var value: String {
-        done.wait()
-        done.signal()
-        lock.lock(); defer { lock.unlock() }
-        return result
     }
 }

@@ -8,10 +8,18 @@
 public enum FastMath {
     public typealias V = SIMD8<Float>
 
+    /// 1.5·2²³: adding it rounds a float of magnitude below 2²² to an integer,
+    /// which then sits in the low mantissa bits (no generic conversions).
+    static let magic: Float = 12_582_912
+
     @inline(__always)
     public static func exp(_ x: V) -> V {
-        let x = x.clamped(lowerBound: V(repeating: -87.3), upperBound: V(repeating: 88.7))
-        let n = (x * 1.442_695_04).rounded(.toNearestOrEven)
+        var x = x
+        x.replace(with: V(repeating: -87.3), where: x .< -87.3)
+        x.replace(with: V(repeating: 88.7), where: x .> 88.7)
+        let t = x * 1.442_695_04 + magic
+        let n = t - magic                                              // round(x / ln 2)
+        let k = unsafeBitCast(t, to: SIMD8<Int32>.self) &- 0x4B40_0000  // the same, as integers
         var r = x - n * 0.693_145_751_953_125
         r = r - n * 1.428_606_765_330_187e-06
         var p = V(repeating: 1.0 / 720)
@@ -21,8 +29,7 @@ public enum FastMath {
         p = p * r + 0.5
         p = p * r + 1
         p = p * r + 1
-        let bits = (SIMD8<Int32>(n) &+ 127) &<< 23
-        return p * unsafeBitCast(bits, to: V.self)
+        return p * unsafeBitCast((k &+ 127) &<< 23, to: V.self)
     }
 
     @inline(__always)

@@ -1,0 +1,93 @@
+function __bsq-train_should_offer_completions_for_flags_or_options -a expected_commands
+    set -l non_repeating_flags_or_options $argv[2..]
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __bsq-train_parse_tokens
+    test "$commands" = "$expected_commands"; and return $non_repeating_flags_or_options_absent
+end
+
+function __bsq-train_should_offer_completions_for_positional -a expected_commands positional_index_comparison expected_positional_index
+    set -l non_repeating_flags_or_options
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __bsq-train_parse_tokens
+    test "$commands" = "$expected_commands" -a \( "$positional_index" "$positional_index_comparison" "$expected_positional_index" \)
+end
+
+function __bsq-train_parse_tokens -S
+    set -l unparsed_tokens (__bsq-train_tokens -pc)
+    switch $unparsed_tokens[1]
+    case 'bsq-train'
+        __bsq-train_parse_subcommand 0 'h/help'
+        switch $unparsed_tokens[1]
+        case 'init'
+            __bsq-train_parse_subcommand 0 'preset=' 'bits=' 'group-size=' 'conv' 'no-conv' 'seed=' 'name=' 'o/output=' 'h/help'
+        case 'help'
+            __bsq-train_parse_subcommand -r 1 
+        end
+    end
+end
+
+function __bsq-train_tokens
+    if test (string split -m 1 -f 1 -- . "$FISH_VERSION") -gt 3
+        commandline --tokens-raw $argv
+    else
+        commandline -o $argv
+    end
+end
+
+function __bsq-train_parse_subcommand -S -a positional_count
+    argparse -s r -- $argv
+    set -l option_specs $argv[2..]
+    set -l is_repeating_positional $_flag_r
+    set -el _flag_r
+    set -a commands $unparsed_tokens[1]
+    set positional_index 0
+    while true
+        set -e unparsed_tokens[1]
+        argparse -sn "$commands" $option_specs -- $unparsed_tokens 2> /dev/null
+        set unparsed_tokens $argv
+        set positional_index (math $positional_index + 1)
+        for non_repeating_flag_or_option in $non_repeating_flags_or_options
+            if set -ql "_flag_$(string replace -a - _ -- $non_repeating_flag_or_option)"
+                set non_repeating_flags_or_options_absent 1
+                break
+            end
+        end
+        test (count $unparsed_tokens) -eq 0 -o \( -z "$is_repeating_positional" -a "$positional_index" -gt "$positional_count" \) && break
+    end
+end
+
+function __bsq-train_complete_directories
+    set -l token (commandline -t)
+    string match -- '*/' $token
+    set -l subdirs $token*/
+    printf %s\n $subdirs
+end
+
+function __bsq-train_custom_completion
+    set -x SAP_SHELL fish
+    set -x SAP_SHELL_VERSION $FISH_VERSION
+    set -l tokens (__bsq-train_tokens -p)
+    if test -z "$(__bsq-train_tokens -t)"
+        set -l index (count (__bsq-train_tokens -pc))
+        set tokens $tokens[..$index] \'\' $tokens[(math $index + 1)..]
+    end
+    command $tokens[1] $argv $tokens
+end
+
+complete -c 'bsq-train' -f
+complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_positional "bsq-train" -eq 1' -fa 'init' -d 'Write a randomly initialised checkpoint of a preset.'
+complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_positional "bsq-train" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train init" preset' -l 'preset' -d 'Model size: tiny, small or base.' -rfka ''
+complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train init" bits' -l 'bits' -d 'Bits per token (the BSQ embedding dimension), e.g. 9, 18 or 36.' -rfka ''
+complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train init" group-size' -l 'group-size' -d 'Bits per entropy group (default 9, or the bit count when smaller).' -rfka ''
+complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train init" conv' -l 'conv' -d 'Include the Conformer convolution module (default: on).'
+complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train init" no-conv' -l 'no-conv' -d 'Include the Conformer convolution module (default: on).'
+complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train init" seed' -l 'seed' -d 'Seed of the initialisation.' -rfka ''
+complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train init" name' -l 'name' -d 'Name recorded in the config (default: the preset).' -rfka ''
+complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train init" o output' -l 'output' -s 'o' -d 'Checkpoint to write.' -rfka ''
+complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train init" h help' -s 'h' -l 'help' -d 'Show help information.'
