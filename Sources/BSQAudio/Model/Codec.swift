@@ -31,36 +31,58 @@ public final class Codec {
         }
     }
 
-    /// Mel frames in, codes frames out.
-    public func encode(_ inputs: FrameInputs, to out: FrameWriter, warn: (String) -> Void) throws {
-        let c = config
-        var queue: [(Pending, Int)] = [], pending: [Pending] = []
-        var warned = false
-        func flush(all: Bool) throws {
+    /// Chunks waiting for a forward pass, and utterances waiting to be written in order.
+    private struct Batcher {
+        let batch: Int
+        var queue: [(Pending, Int)] = []
+        var pending: [Pending] = []
+
+        mutating func add(_ p: Pending) {
+            pending.append(p)
+            for i in 0..<p.chunks { queue.append((p, i)) }
+        }
+
+        /// Runs full batches (and, with `all`, the rest) through `run`, then
+        /// hands every finished utterance at the head to `emit`.
+        mutating func drain(all: Bool, run: ([(Pending, Int)]) -> Void, emit: (Pending) throws -> Void) throws {
             while queue.count >= batch || (all && !queue.isEmpty) {
                 let take = Array(queue.prefix(batch))
                 queue.removeFirst(take.count)
-                var mel = [Float](repeating: 0, count: take.count * c.frames * c.n_mels)
-                for (b, (p, i)) in take.enumerated() {
-                    let n = c.frames * c.n_mels
-                    mel.withUnsafeMutableBufferPointer { m in
-                        p.data.withUnsafeBufferPointer { m.baseAddress!.advanced(by: b * n).update(from: $0.baseAddress! + i * n, count: n) }
-                    }
-                }
-                var tokens = [UInt64](repeating: 0, count: take.count * c.tokens)
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                mel.withUnsafeBufferPointer { m in tokens.withUnsafeMutableBufferPointer { model.encode(mel: m.baseAddress!, batch: take.count, tokens: $0.baseAddress!) } }
-                modelSeconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-                chunksRun += take.count
-                for (b, (p, i)) in take.enumerated() {
-                    p.tokens.replaceSubrange((i * c.tokens)..<((i + 1) * c.tokens), with: tokens[(b * c.tokens)..<((b + 1) * c.tokens)])
-                    p.done += 1
-                }
+                run(take)
+                for (p, _) in take { p.done += 1 }
                 while let first = pending.first, first.done == first.chunks {
                     pending.removeFirst()
-                    try out.write(codesFrame(first))
+                    try emit(first)
                 }
             }
+        }
+    }
+
+    private func timed(_ chunks: Int, _ body: () -> Void) {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        body()
+        modelSeconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        chunksRun += chunks
+    }
+
+    /// Mel frames in, codes frames out.
+    public func encode(_ inputs: FrameInputs, to out: FrameWriter, warn: (String) -> Void) throws {
+        let c = config
+        var batcher = Batcher(batch: batch)
+        var warned = false
+        let n = c.frames * c.n_mels
+        func flush(all: Bool) throws {
+            try batcher.drain(all: all, run: { take in
+                var mel = [Float](repeating: 0, count: take.count * n)
+                for (b, (p, i)) in take.enumerated() { mel.replaceSubrange((b * n)..<((b + 1) * n), with: p.data[(i * n)..<((i + 1) * n)]) }
+                var tokens = [UInt64](repeating: 0, count: take.count * c.tokens)
+                timed(take.count) {
+                    mel.withUnsafeBufferPointer { m in tokens.withUnsafeMutableBufferPointer { model.encode(mel: m.baseAddress!, batch: take.count, tokens: $0.baseAddress!) } }
+                }
+                for (b, (p, i)) in take.enumerated() {
+                    p.tokens.replaceSubrange((i * c.tokens)..<((i + 1) * c.tokens), with: tokens[(b * c.tokens)..<((b + 1) * c.tokens)])
+                }
+            }, emit: { try out.write(codesFrame($0)) })
         }
         try inputs.forEach { frame, index in
             let label = "frame \(index) (\(frame.key ?? "no key"))"
@@ -82,9 +104,7 @@ public final class Codec {
             let chunks = (t + c.frames - 1) / c.frames
             var data = [Float](repeating: Float(c.db_min), count: chunks * c.frames * c.n_mels)
             data.withUnsafeMutableBytes { d in frame.payload.withUnsafeBytes { d.copyMemory(from: $0) } }
-            let p = Pending(meta: frame.meta, frames: t, chunks: chunks, data: data, tokens: [UInt64](repeating: 0, count: chunks * c.tokens))
-            pending.append(p)
-            for i in 0..<chunks { queue.append((p, i)) }
+            batcher.add(Pending(meta: frame.meta, frames: t, chunks: chunks, data: data, tokens: [UInt64](repeating: 0, count: chunks * c.tokens)))
             try flush(all: false)
         }
         try flush(all: true)
@@ -107,30 +127,20 @@ public final class Codec {
     /// Codes frames in, mel frames (dB) out, cropped to the encoded length.
     public func decode(_ inputs: FrameInputs, to out: FrameWriter) throws {
         let c = config
-        var queue: [(Pending, Int)] = [], pending: [Pending] = []
+        var batcher = Batcher(batch: batch)
+        let n = c.frames * c.n_mels
         func flush(all: Bool) throws {
-            while queue.count >= batch || (all && !queue.isEmpty) {
-                let take = Array(queue.prefix(batch))
-                queue.removeFirst(take.count)
+            try batcher.drain(all: all, run: { take in
                 var tokens = [UInt64](repeating: 0, count: take.count * c.tokens)
                 for (b, (p, i)) in take.enumerated() {
                     tokens.replaceSubrange((b * c.tokens)..<((b + 1) * c.tokens), with: p.tokens[(i * c.tokens)..<((i + 1) * c.tokens)])
                 }
-                var mel = [Float](repeating: 0, count: take.count * c.frames * c.n_mels)
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                tokens.withUnsafeBufferPointer { t in mel.withUnsafeMutableBufferPointer { model.decode(tokens: t.baseAddress!, batch: take.count, mel: $0.baseAddress!) } }
-                modelSeconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-                chunksRun += take.count
-                let n = c.frames * c.n_mels
-                for (b, (p, i)) in take.enumerated() {
-                    p.data.replaceSubrange((i * n)..<((i + 1) * n), with: mel[(b * n)..<((b + 1) * n)])
-                    p.done += 1
+                var mel = [Float](repeating: 0, count: take.count * n)
+                timed(take.count) {
+                    tokens.withUnsafeBufferPointer { t in mel.withUnsafeMutableBufferPointer { model.decode(tokens: t.baseAddress!, batch: take.count, mel: $0.baseAddress!) } }
                 }
-                while let first = pending.first, first.done == first.chunks {
-                    pending.removeFirst()
-                    try out.write(melFrame(first))
-                }
-            }
+                for (b, (p, i)) in take.enumerated() { p.data.replaceSubrange((i * n)..<((i + 1) * n), with: mel[(b * n)..<((b + 1) * n)]) }
+            }, emit: { try out.write(melFrame($0)) })
         }
         try inputs.forEach { frame, index in
             let label = "frame \(index) (\(frame.key ?? "no key"))"
@@ -157,10 +167,8 @@ public final class Codec {
             if let bad = tokens.first(where: { $0 > limit }) {
                 throw BSQError("\(label): token \(bad) does not fit in \(c.embed_dim) bits")
             }
-            let p = Pending(meta: frame.meta, frames: t, chunks: chunks,
-                            data: [Float](repeating: 0, count: chunks * c.frames * c.n_mels), tokens: tokens)
-            pending.append(p)
-            for i in 0..<chunks { queue.append((p, i)) }
+            batcher.add(Pending(meta: frame.meta, frames: t, chunks: chunks,
+                                data: [Float](repeating: 0, count: chunks * n), tokens: tokens))
             try flush(all: false)
         }
         try flush(all: true)
