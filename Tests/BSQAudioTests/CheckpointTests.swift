@@ -76,6 +76,34 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(back.weights, ema.weights)
     }
 
+    func testHalfPrecisionTensorsAreWidened() throws {
+        // a hand-made safetensors file: F16 [1.5, -2], BF16 [1, -0.5], F32 [3]
+        let header = #"{"__metadata__":{"format":"x"},"h":{"dtype":"F16","shape":[2],"data_offsets":[0,4]},"b":{"dtype":"BF16","shape":[2],"data_offsets":[4,8]},"f":{"dtype":"F32","shape":[1],"data_offsets":[8,12]},"i":{"dtype":"I32","shape":[1],"data_offsets":[12,16]}}"#
+        var bytes: [UInt8] = []
+        var h = Array(header.utf8)
+        while h.count % 8 != 0 { h.append(0x20) }
+        for i in 0..<8 { bytes.append(UInt8((h.count >> (8 * i)) & 0xFF)) }
+        bytes += h
+        bytes += [0x00, 0x3E, 0x00, 0xC0]          // F16 1.5, -2
+        bytes += [0x80, 0x3F, 0x00, 0xBF]          // BF16 1, -0.5
+        bytes += withUnsafeBytes(of: Float(3).bitPattern.littleEndian, Array.init)
+        bytes += [1, 0, 0, 0]
+        let dir = TempDir()
+        try Data(bytes).write(to: URL(fileURLWithPath: dir.path("h.safetensors")))
+        let f = try SafeTensors(path: dir.path("h.safetensors"))
+        func read(_ n: String) throws -> [Float] {
+            let e = f.entry(n)!
+            var out = [Float](repeating: 0, count: e.count)
+            try out.withUnsafeMutableBufferPointer { try f.floats(e, into: $0.baseAddress!) }
+            return out
+        }
+        XCTAssertEqual(try read("h"), [1.5, -2])
+        XCTAssertEqual(try read("b"), [1, -0.5])
+        XCTAssertEqual(try read("f"), [3])
+        XCTAssertThrowsError(try read("i")) { XCTAssertTrue("\($0)".contains("'i' is I32, expected F32, F16 or BF16")) }
+        XCTAssertEqual(f.metadata["format"], "x")
+    }
+
     func testBadCheckpointsNameTheProblem() throws {
         let dir = TempDir()
         let ck = Checkpoint.initialized(Self.micro, seed: 1)

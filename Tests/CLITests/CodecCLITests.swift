@@ -66,6 +66,11 @@ final class CodecCLITests: XCTestCase {
         XCTAssertEqual(try Tool.run("bsq-train", ["init", "--preset", "tiny", "--seed", "6", "-o", dir.path("other.safetensors")]).status, 0)
         assertToolError(try Tool.run("bsq-decode", ["-m", dir.path("other.safetensors")], stdin: codes), "bsq-decode", contains: "not this model; --force decodes anyway")
         XCTAssertEqual(try Tool.run("bsq-decode", ["-m", dir.path("other.safetensors"), "--force"], stdin: codes).status, 0)
+        var meta = JSONObject(["kind": "mel", "key": "x"])
+        meta["mel"] = ["sample_rate": 22050, "hop_length": 256]
+        let other = try Tool.run("bsq-encode", ["-m", model], stdin: try encodeFrames([Frame([Float](repeating: -20, count: 1280), dims: [10, 128], meta: meta)]))
+        XCTAssertEqual(other.status, 0, "a different analysis is encoded, with a warning")
+        XCTAssertEqual(other.stderr, "bsq-encode: warning: frame 0 (x): mel at 22050 Hz with hop 256; the model was made for 16000 Hz with hop 160\n")
         assertToolError(try Tool.run("bsq-encode", ["-m", dir.path("missing.safetensors")], stdin: mel), "bsq-encode", contains: "No such file")
         try Data("not a checkpoint".utf8).write(to: URL(fileURLWithPath: dir.path("junk")))
         assertToolError(try Tool.run("bsq-encode", ["-m", dir.path("junk")], stdin: mel), "bsq-encode", contains: "not a safetensors file")
