@@ -4,7 +4,7 @@
 ///
 /// Work is split into fixed pieces: row blocks of `blockRows` tokens for the
 /// per-token layers (each block one sgemm per weight), (chunk, head) pairs for
-/// attention, chunks for the time convolution. The pieces run on `threads`
+/// attention, (chunk, frequency band) pairs for the time convolution. The pieces run on `threads`
 /// workers with OpenBLAS pinned to one thread, so every number a chunk gets is
 /// computed by the same calls whatever the batch size or the thread count.
 public final class BSQModel {
@@ -138,11 +138,11 @@ public final class BSQModel {
             }
         }
         if c.conv_module {
-            Parallel.forEach(batch, threads: threads) { s, _ in
-                let off = s * c.tokens * w
+            Parallel.forEach(batch * c.nf, threads: threads) { task, _ in
+                let off = (task / c.nf) * c.tokens * w, band = task % c.nf
                 DepthwiseTimeConv.forward(ws.y.pointer + off, ws.attn.pointer + off,
                                           weight: p[k + ".conv.depthwise_conv.weight"], bias: p[k + ".conv.depthwise_conv.bias"],
-                                          sequences: 1, nt: c.nt, nf: c.nf, channels: w, kernel: c.conv_kernel)
+                                          sequences: 1, nt: c.nt, nf: c.nf, channels: w, kernel: c.conv_kernel, bands: band..<(band + 1))
             }
         }
         blocks(rows) { r0, n in

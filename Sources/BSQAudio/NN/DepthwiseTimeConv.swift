@@ -3,9 +3,11 @@
 ///     y[it, jf, c] = bias[c] + Σ_k weight[c, k] · x[it + k − (K−1)/2, jf, c]
 /// with zeros outside 0 ..< nt.
 public enum DepthwiseTimeConv {
+    /// Convolves the frequency bands `bands` (all by default) of every sequence.
     public static func forward(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
                                weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                               sequences: Int, nt: Int, nf: Int, channels w: Int, kernel K: Int) {
+                               sequences: Int, nt: Int, nf: Int, channels w: Int, kernel K: Int,
+                               bands: Range<Int>? = nil) {
         // kernel taps transposed to [K, w] so that each tap is a contiguous axpy
         var taps = [Float](repeating: 0, count: K * w)
         for c in 0..<w { for k in 0..<K { taps[k * w + c] = weight[c * K + k] } }
@@ -13,7 +15,7 @@ public enum DepthwiseTimeConv {
         taps.withUnsafeBufferPointer { t in
             for s in 0..<sequences {
                 for it in 0..<nt {
-                    for jf in 0..<nf {
+                    for jf in bands ?? 0..<nf {
                         let o = out + ((s * nt + it) * nf + jf) * w
                         o.update(from: bias, count: w)
                         for k in 0..<K {
