@@ -1,3 +1,5 @@
+import Foundation
+
 /// Elementwise nonlinearities, in place, with PyTorch's definitions, computed
 /// eight at a time with `FastMath` (within a few float ulps of libm).
 public enum Activations {
@@ -51,6 +53,53 @@ public enum Activations {
             for i in 0..<cols { s += p[i] }
             let inv = 1 / s
             for i in 0..<cols { p[i] *= inv }
+        }
+    }
+
+    // MARK: backward (x is the forward's input; dx is overwritten)
+
+    /// GELU′(x) = Φ(x) + x·φ(x).
+    public static func geluBackward(dx: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, x: UnsafePointer<Float>, count: Int) {
+        for i in 0..<count {
+            let v = Double(x[i])
+            let cdf = 0.5 * (1 + erf(v / 2.0.squareRoot()))
+            let pdf = exp(-0.5 * v * v) / (2 * Double.pi).squareRoot()
+            dx[i] = dout[i] * Float(cdf + v * pdf)
+        }
+    }
+
+    /// SiLU′(x) = σ(x)·(1 + x·(1 − σ(x))).
+    public static func siluBackward(dx: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, x: UnsafePointer<Float>, count: Int) {
+        for i in 0..<count {
+            let s = 1 / (1 + expf(-x[i]))
+            dx[i] = dout[i] * s * (1 + x[i] * (1 - s))
+        }
+    }
+
+    /// tanh′ from the forward's output y: 1 − y².
+    public static func tanhBackward(dx: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, y: UnsafePointer<Float>, count: Int) {
+        for i in 0..<count { dx[i] = dout[i] * (1 - y[i] * y[i]) }
+    }
+
+    /// GLU: out = a·σ(b) over [rows, 2·cols] → da = dout·σ(b), db = dout·a·σ(b)(1 − σ(b)).
+    public static func gluBackward(dx: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, x: UnsafePointer<Float>, rows: Int, cols: Int) {
+        for r in 0..<rows {
+            let a = x + r * 2 * cols, g = dx + r * 2 * cols, d = dout + r * cols
+            for i in 0..<cols {
+                let s = 1 / (1 + expf(-a[cols + i]))
+                g[i] = d[i] * s
+                g[cols + i] = d[i] * a[i] * s * (1 - s)
+            }
+        }
+    }
+
+    /// Softmax rows from the forward's output p: dz = p ⊙ (dp − Σ dp ⊙ p), in place on `dp`.
+    public static func softmaxBackward(_ dp: UnsafeMutablePointer<Float>, p: UnsafePointer<Float>, rows: Int, cols: Int) {
+        for r in 0..<rows {
+            let g = dp + r * cols, q = p + r * cols
+            var dot: Float = 0
+            for i in 0..<cols { dot += g[i] * q[i] }
+            for i in 0..<cols { g[i] = q[i] * (g[i] - dot) }
         }
     }
 }

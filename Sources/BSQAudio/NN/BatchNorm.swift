@@ -13,4 +13,56 @@ public enum BatchNorm {
             for c in 0..<channels { p[c] = (p[c] - mean[c]) * scale[c] * weight[c] + bias[c] }
         }
     }
+
+    /// Training mode: normalizes with the statistics of all `rows` (biased
+    /// variance), and updates the running ones as PyTorch does (momentum 0.1,
+    /// unbiased variance). `mean`/`rstd` [channels] are the backward's cache.
+    public static func training(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, channels: Int,
+                                weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                                runningMean: UnsafeMutablePointer<Float>, runningVariance: UnsafeMutablePointer<Float>,
+                                mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>, momentum: Float = 0.1) {
+        var sum = [Double](repeating: 0, count: channels), sq = [Double](repeating: 0, count: channels)
+        for r in 0..<rows {
+            for c in 0..<channels { let v = Double(x[r * channels + c]); sum[c] += v; sq[c] += v * v }
+        }
+        let n = Double(rows)
+        for c in 0..<channels {
+            let m = sum[c] / n, v = max(sq[c] / n - m * m, 0)
+            mean[c] = Float(m)
+            rstd[c] = Float(1 / (v + Double(eps)).squareRoot())
+            runningMean[c] = (1 - momentum) * runningMean[c] + momentum * Float(m)
+            runningVariance[c] = (1 - momentum) * runningVariance[c] + momentum * Float(rows > 1 ? v * n / (n - 1) : v)
+        }
+        for r in 0..<rows {
+            for c in 0..<channels {
+                out[r * channels + c] = (x[r * channels + c] - mean[c]) * rstd[c] * weight[c] + bias[c]
+            }
+        }
+    }
+
+    /// Accumulates the gradients of `training` (x̂ = (x − mean)·rstd, g = weight ⊙ dout):
+    ///     dx += rstd·(g − mean_rows(g) − x̂·mean_rows(g ⊙ x̂)),  dweight += Σ x̂ ⊙ dout,  dbias += Σ dout
+    public static func trainingBackward(dx: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>,
+                                        dout: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                        mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, rows: Int, channels: Int) {
+        var gMean = [Double](repeating: 0, count: channels), gnMean = [Double](repeating: 0, count: channels)
+        for r in 0..<rows {
+            for c in 0..<channels {
+                let i = r * channels + c
+                let n = (x[i] - mean[c]) * rstd[c]
+                dbias[c] += dout[i]
+                dweight[c] += n * dout[i]
+                gMean[c] += Double(weight[c] * dout[i])
+                gnMean[c] += Double(weight[c] * dout[i] * n)
+            }
+        }
+        for c in 0..<channels { gMean[c] /= Double(rows); gnMean[c] /= Double(rows) }
+        for r in 0..<rows {
+            for c in 0..<channels {
+                let i = r * channels + c
+                let n = (x[i] - mean[c]) * rstd[c]
+                dx[i] += rstd[c] * (weight[c] * dout[i] - Float(gMean[c]) - n * Float(gnMean[c]))
+            }
+        }
+    }
 }

@@ -29,4 +29,30 @@ public enum DepthwiseTimeConv {
             }
         }
     }
+
+    /// Accumulates the gradients of `forward` over every band:
+    ///     dx[it + k − (K−1)/2, jf, c] += weight[c, k]·dy[it, jf, c]
+    ///     dweight[c, k] += Σ dy[it, jf, c]·x[it + k − (K−1)/2, jf, c],   dbias[c] += Σ dy
+    public static func backward(dx: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>,
+                                dout: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                sequences: Int, nt: Int, nf: Int, channels w: Int, kernel K: Int) {
+        let half = (K - 1) / 2
+        for s in 0..<sequences {
+            for it in 0..<nt {
+                for jf in 0..<nf {
+                    let dy = dout + ((s * nt + it) * nf + jf) * w
+                    Vector.add(dbias, dy, w)
+                    for k in 0..<K {
+                        let src = it + k - half
+                        if src < 0 || src >= nt { continue }
+                        let off = ((s * nt + src) * nf + jf) * w
+                        for c in 0..<w {
+                            dx[off + c] += weight[c * K + k] * dy[c]
+                            dweight[c * K + k] += dy[c] * x[off + c]
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

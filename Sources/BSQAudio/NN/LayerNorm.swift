@@ -22,4 +22,30 @@ public enum LayerNorm {
             rstd?[r] = rf
         }
     }
+
+    /// Accumulates dx, dweight, dbias from dout, with the forward's cache:
+    ///     n = (x − mean)·rstd,  g = weight ⊙ dout
+    ///     dx += rstd · (g − mean(g) − n · mean(g ⊙ n)),  dweight += n ⊙ dout,  dbias += dout
+    public static func backward(dx: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>,
+                                dout: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, rows: Int, cols: Int) {
+        for r in 0..<rows {
+            let xr = x + r * cols, d = dout + r * cols, o = dx + r * cols
+            let m = mean[r], rs = rstd[r]
+            var gMean: Float = 0, gnMean: Float = 0
+            for i in 0..<cols {
+                let n = (xr[i] - m) * rs, g = weight[i] * d[i]
+                gMean += g
+                gnMean += g * n
+            }
+            gMean /= Float(cols)
+            gnMean /= Float(cols)
+            for i in 0..<cols {
+                let n = (xr[i] - m) * rs
+                dbias[i] += d[i]
+                dweight[i] += n * d[i]
+                o[i] += rs * (weight[i] * d[i] - gMean - n * gnMean)
+            }
+        }
+    }
 }
