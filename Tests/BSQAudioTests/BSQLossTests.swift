@@ -58,3 +58,49 @@ final class BSQLossTests: XCTestCase {
         }
     }
 }
+
+/// BSQLoss against the PyTorch reference's loss (Tests/Fixtures/model/make_loss_fixtures.py,
+/// float64 values): tokens, every term, ∂L_q/∂z, the L1 term and the λ ramp.
+final class BSQLossFixtureTests: XCTestCase {
+    struct Case: Decodable {
+        struct L1: Decodable { let y: [Float]; let x: [Float]; let l1: Double; let dl1_dy: [Double] }
+        struct Ramp: Decodable { let steps: [Int]; let lambda_q: [Double] }
+        let name: String, L: Int, G: Int, mode: String
+        let inv_temp: Double, beta: Double, gamma0: Double, gamma: Double, zeta: Double
+        let n: Int
+        let z: [Float]
+        let tokens: [UInt64]
+        let commit: Double, h_ps: Double, h_cb: Double, l_q: Double
+        let dlq_dz: [Double]
+        let l1: L1
+        let ramp: Ramp
+    }
+
+    func testAgainstPyTorch() throws {
+        let cases = try JSONDecoder().decode([Case].self, from: Data(Repo.fixtureData("model/loss_cases.json")))
+        XCTAssertEqual(cases.count, 6)
+        for c in cases {
+            var loss = BSQLoss(bits: c.L, groupSize: c.G, analytical: c.mode == "analytical")
+            loss.invTemp = c.inv_temp; loss.beta = c.beta; loss.gamma0 = c.gamma0; loss.gamma = c.gamma; loss.zeta = c.zeta
+            var u = c.z
+            var tokens = [UInt64](repeating: 0, count: c.n)
+            BSQQuantizer.quantize(&u, rows: c.n, bits: c.L, tokens: &tokens)
+            XCTAssertEqual(tokens, c.tokens, c.name)
+            var du = [Float](repeating: 0, count: c.n * c.L), dz = du
+            let t = loss.quantizer(u, tokens: c.n, du: &du)
+            XCTAssertEqual(t.commit, c.commit, accuracy: 1e-5 * max(1, c.commit), c.name)
+            XCTAssertEqual(t.hPerSample, c.h_ps, accuracy: 1e-5 * c.h_ps, c.name)
+            XCTAssertEqual(t.hCodebook, c.h_cb, accuracy: 1e-5 * c.h_cb, c.name)
+            // L_q is a small difference of large entropies: compare on the scale of its terms
+            let scale = c.beta * c.commit + c.zeta * (c.gamma0 * c.h_ps + c.gamma * c.h_cb) / c.inv_temp
+            XCTAssertEqual(t.lq, c.l_q, accuracy: 1e-6 * scale, c.name)
+            BSQLoss.normalizeBackward(dz: &dz, du: du, z: c.z, tokens: c.n, bits: c.L)
+            let top = c.dlq_dz.map(abs).max()!
+            for (a, b) in zip(dz, c.dlq_dz) { XCTAssertEqual(Double(a), b, accuracy: 1e-4 * top, c.name) }
+            var dy = [Float](repeating: 0, count: c.l1.y.count)
+            XCTAssertEqual(BSQLoss.l1(c.l1.y, c.l1.x, count: c.l1.y.count, dy: &dy), c.l1.l1, accuracy: 1e-6, c.name)
+            for (a, b) in zip(dy, c.l1.dl1_dy) { XCTAssertEqual(Double(a), b, accuracy: 1e-7, c.name) }
+            for (s, l) in zip(c.ramp.steps, c.ramp.lambda_q) { XCTAssertEqual(loss.lambdaQ(step: s), l, accuracy: 1e-12) }
+        }
+    }
+}

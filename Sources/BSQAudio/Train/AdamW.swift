@@ -5,9 +5,9 @@ import Foundation
 /// per-element decay mask; moments live in flat buffers of the same layout.
 public struct AdamW: Sendable {
     public var beta1: Float = 0.9
-    public var beta2: Float = 0.95
+    public var beta2: Float = 0.99
     public var eps: Float = 1e-8
-    public var weightDecay: Float = 0.05
+    public var weightDecay: Float = 1e-4
     public private(set) var step = 0
     public var m: [Float]
     public var v: [Float]
