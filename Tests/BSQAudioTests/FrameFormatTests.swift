@@ -48,6 +48,18 @@ final class FrameFormatTests: XCTestCase {
         XCTAssertEqual(JSONValue.object(back.meta).serialized(), #"{"zeta":1,"kind":"mel","alpha":{"b":[1,2,{"c":"é\n"}],"a":null},"big":12345678901}"#)
     }
 
+    func testMetadataNumbersPassThroughExactly() throws {
+        let text = #"{"a":9007199254740993,"b":-0.0,"c":12345678901234567890,"d":1.5,"e":3,"f":-0}"#
+        let v = try JSONValue.parse(text)
+        XCTAssertEqual(v.serialized(), #"{"a":9007199254740993,"b":-0.0,"c":12345678901234567890,"d":1.5,"e":3,"f":-0}"#)
+        XCTAssertEqual(v["a"]?.int, 9_007_199_254_740_993)
+        XCTAssertEqual(v["c"]?.number, 12345678901234567890.0)
+        XCTAssertEqual(v["e"], .number(3))
+        let frame = Frame([Float(1)], dims: [1], meta: v.object!)
+        let back = try decodeFrames(try FrameWriter.encode(frame, zstd: true))[0]
+        XCTAssertEqual(JSONValue.object(back.meta).serialized(), v.serialized(), "a re-encoded frame keeps its numbers")
+    }
+
     func testMatchesZlibCRC() {
         // zlib.crc32(b"123456789") == 0xCBF43926, the standard check value.
         XCTAssertEqual(CRC32.checksum(Array("123456789".utf8)), 0xCBF4_3926)

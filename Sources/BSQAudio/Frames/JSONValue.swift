@@ -6,6 +6,9 @@ public enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case number(Double)
+    /// A number whose text a Double would not give back (an integer beyond
+    /// 2^53, −0): kept as written, so that metadata passes through exactly.
+    case exactNumber(String)
     case string(String)
     case array([JSONValue])
     case object(JSONObject)
@@ -15,12 +18,19 @@ public enum JSONValue: Sendable, Equatable {
         return nil
     }
     public var string: String? { if case .string(let s) = self { return s }; return nil }
-    public var number: Double? { if case .number(let n) = self { return n }; return nil }
+    public var number: Double? {
+        switch self {
+        case .number(let n): return n
+        case .exactNumber(let t): return Double(t)
+        default: return nil
+        }
+    }
     public var bool: Bool? { if case .bool(let b) = self { return b }; return nil }
     public var array: [JSONValue]? { if case .array(let a) = self { return a }; return nil }
     public var object: JSONObject? { if case .object(let o) = self { return o }; return nil }
     /// The value as an exact integer, if it is one.
     public var int: Int? {
+        if case .exactNumber(let t) = self, let v = Int(t) { return v }
         guard let n = number, n.rounded() == n, abs(n) < 9.007_199_254_740_992e15 else { return nil }
         return Int(n)
     }
@@ -82,6 +92,7 @@ extension JSONValue {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
         case .number(let n): out += JSONValue.format(n)
+        case .exactNumber(let t): out += t
         case .string(let s): JSONValue.quote(s, into: &out)
         case .array(let a):
             out += "["
@@ -205,7 +216,15 @@ extension JSONValue {
             case UInt8(ascii: "t"): try expect("true"); return .bool(true)
             case UInt8(ascii: "f"): try expect("false"); return .bool(false)
             case UInt8(ascii: "n"): try expect("null"); return .null
-            default: return .number(try number())
+            default:
+                let start = i
+                let d = try number()
+                let text = String(decoding: bytes[start..<i], as: UTF8.self)
+                let integral = !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" })
+                if (integral && Int64(text).map({ Int64(exactly: d) != $0 }) ?? true) || (d == 0 && d.sign == .minus) {
+                    return .exactNumber(text)
+                }
+                return .number(d)
             }
         }
 
