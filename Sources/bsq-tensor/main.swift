@@ -91,7 +91,7 @@ struct FromNpy: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "from-npy",
         abstract: "Turn .npy files into frames on standard output.",
-        discussion: "Without --meta, the key is the file name without .npy; --key sets it in any case. Big-endian and Fortran-order arrays are converted.")
+        discussion: "Without --meta, the key is the file name without .npy; --key sets it in any case. Big-endian and Fortran-order arrays are converted. Nothing is written unless every file converts.")
 
     @Option(help: "The frame kind to record (mel, codes, audio, tensor).")
     var kind: String?
@@ -117,8 +117,8 @@ struct FromNpy: ParsableCommand {
         let base = try meta.map(MetadataArgument.parse)
         let out = StandardOutput.shared
         out.zstd = zstd
-        for path in files {
-            try out.write(try NpyExport.frame(fromNpy: path, meta: base, kind: kind, key: key))
-        }
+        // every file is read and checked before anything is written: all or nothing
+        let frames = try files.map { try NpyExport.frame(fromNpy: $0, meta: base, kind: kind, key: key) }
+        for f in frames { try out.write(f) }
     }
 }

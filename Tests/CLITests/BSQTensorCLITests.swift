@@ -75,6 +75,15 @@ final class BSQTensorCLITests: XCTestCase {
         XCTAssertTrue(garbage.stdout.isEmpty)
     }
 
+    func testFromNpyIsAllOrNothing() throws {
+        let dir = TempDir()
+        XCTAssertEqual(try Tool.run("bsq-tensor", ["to-npy", "-o", dir.path("out")], stdin: try stream()).status, 0)
+        try Data("not npy".utf8).write(to: URL(fileURLWithPath: dir.path("bad.npy")))
+        let r = try Tool.run("bsq-tensor", ["from-npy", dir.path("out/c.npy"), dir.path("bad.npy")])
+        assertToolError(r, "bsq-tensor", contains: "bad.npy", status: 1)
+        XCTAssertTrue(r.stdout.isEmpty, "the good file's frame is not written before the failure")
+    }
+
     func testToNpyLeavesNothingWhenTheStreamIsBad() throws {
         let dir = TempDir()
         var s = try stream()
