@@ -13,7 +13,7 @@ step "speech: two sentences from espeak-ng (22.05 kHz) and a 44.1 kHz stereo cop
      "espeak-ng -w $OUT/hello.wav ...; sox $OUT/hello.wav -r 44100 -c 2 $OUT/hello-44k.flac"
 espeak-ng -v en-us -w "$OUT/hello.wav" "Speech in, compact codes out. This clip becomes a log mel spectrogram."
 espeak-ng -v en+f3 -w "$OUT/second.wav" "Every tool reads and writes the same framed tensors."
-sox "$OUT/hello.wav" -r 44100 -c 2 "$OUT/hello-44k.flac"
+sox -R "$OUT/hello.wav" -r 44100 -c 2 "$OUT/hello-44k.flac"
 soxi -d "$OUT/hello.wav" "$OUT/second.wav" | paste -sd' ' | sed 's/^/durations: /'
 
 step "log-mel spectrograms, librosa-exact (16 kHz, n_fft 1024, hop 160, 128 mels, dB in [-80, 0])" \
@@ -25,7 +25,7 @@ bsq-tensor info "$OUT/clips.mel"
 
 step "a pipe from stdin, compressed, fixed to 256 frames" \
      "sox $OUT/second.wav -t wav - | mel --frames 256 --zstd - | bsq-tensor info"
-sox "$OUT/second.wav" -t wav - | mel -q --frames 256 --zstd - | bsq-tensor info
+sox -R "$OUT/second.wav" -t wav - | mel -q --frames 256 --zstd - | bsq-tensor info
 
 step "one frame out to numpy" "bsq-tensor cat --key hello $OUT/clips.mel | bsq-tensor to-npy -o $OUT/npy"
 bsq-tensor cat --key hello "$OUT/clips.mel" | bsq-tensor to-npy -o "$OUT/npy"
