@@ -59,8 +59,8 @@ public final class BSQModel {
     public func encode(mel: UnsafePointer<Float>, batch: Int, tokens: UnsafeMutablePointer<UInt64>,
                        u: UnsafeMutablePointer<Float>? = nil) {
         let c = config, ws = workspace(batch), rows = batch * c.tokens, w = c.width, L = c.embed_dim
-        checkpoint.weights.withUnsafeBufferPointer { wb in
-            let p = Weights(base: wb.baseAddress!, layout: checkpoint.layout)
+        checkpoint.withSlotPointers { slots in
+            let p = Weights(slots: slots, layout: checkpoint.layout)
             Parallel.forEach(batch, threads: threads) { b, _ in
                 Patches.patchify(ws.wide.pointer + b * c.tokens * c.patchDim, mel: mel + b * c.frames * c.n_mels, c)
             }
@@ -86,8 +86,8 @@ public final class BSQModel {
     /// Decodes tokens [batch · tokens] into dB mel [batch, frames, n_mels].
     public func decode(tokens: UnsafePointer<UInt64>, batch: Int, mel: UnsafeMutablePointer<Float>) {
         let c = config, ws = workspace(batch), rows = batch * c.tokens, w = c.width, L = c.embed_dim
-        checkpoint.weights.withUnsafeBufferPointer { wb in
-            let p = Weights(base: wb.baseAddress!, layout: checkpoint.layout)
+        checkpoint.withSlotPointers { slots in
+            let p = Weights(slots: slots, layout: checkpoint.layout)
             blocks(rows) { r0, n in
                 let q = ws.wide.pointer + r0 * L, h = ws.h.pointer + r0 * w
                 BSQQuantizer.codebookVectors(q, tokens: tokens + r0, rows: n, bits: L)
@@ -168,7 +168,7 @@ public final class BSQModel {
 
 /// Named read-only views into the flat weight buffer.
 struct Weights {
-    let base: UnsafePointer<Float>
+    let slots: [UnsafePointer<Float>]
     let layout: ParameterLayout
-    subscript(_ name: String) -> UnsafePointer<Float> { base + layout.offset(name) }
+    subscript(_ name: String) -> UnsafePointer<Float> { slots[layout.index(name)] }
 }

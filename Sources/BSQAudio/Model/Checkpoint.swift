@@ -5,8 +5,15 @@ import Foundation
 public struct Checkpoint: Sendable {
     public let config: ModelConfig
     public let layout: ParameterLayout
-    /// The weights the model runs with (the EMA copy when the file has one).
-    public var weights: [Float]
+    /// The weights the model runs with (the EMA copy when the file has one),
+    /// in the layout's order. A checkpoint read from an all-F32 file keeps its
+    /// tensors in the mapped file and makes this array only when asked.
+    public var weights: [Float] {
+        get { owned ?? mapped!.copy(layout) }
+        set { owned = newValue; mapped = nil }
+    }
+    private var owned: [Float]?
+    private var mapped: MappedTensors?
     /// The checkpoint's name (config name, else the file name) and the SHA-256 of its bytes.
     public let name: String
     public let usedEMA: Bool
@@ -20,7 +27,8 @@ public struct Checkpoint: Sendable {
         self.config = config
         layout = ParameterLayout(config)
         precondition(weights.count == layout.count)
-        self.weights = weights
+        owned = weights
+        mapped = nil
         self.name = name ?? config.name ?? "model"
         sha256 = ""
         usedEMA = false
@@ -40,25 +48,40 @@ public struct Checkpoint: Sendable {
         for e in file.entries where !known.contains(e.name) && !Checkpoint.statePrefixes.contains(where: { e.name.hasPrefix($0) }) {
             throw BSQError("\(path): unexpected tensor '\(e.name)' for this config")
         }
-        var weights = [Float](repeating: 0, count: layout.count)
-        try weights.withUnsafeMutableBufferPointer { w in
-            for slot in layout.slots {
-                let key = useEMA ? "ema." + slot.name : slot.name
-                guard let e = file.entry(key) else { throw BSQError("\(path): missing tensor '\(key)'") }
-                guard e.shape == slot.shape else {
-                    throw BSQError("\(path): tensor '\(key)' has shape \(e.shape), expected \(slot.shape)")
-                }
-                try file.floats(e, into: w.baseAddress! + slot.offset)
-                known.remove(slot.name)
+        var entries: [SafeTensors.Entry] = []
+        for slot in layout.slots {
+            let key = useEMA ? "ema." + slot.name : slot.name
+            guard let e = file.entry(key) else { throw BSQError("\(path): missing tensor '\(key)'") }
+            guard e.shape == slot.shape else {
+                throw BSQError("\(path): tensor '\(key)' has shape \(e.shape), expected \(slot.shape)")
             }
+            entries.append(e)
+            known.remove(slot.name)
+        }
+        if entries.allSatisfy({ $0.dtype == "F32" && $0.range.lowerBound % 4 == 0 }) {
+            owned = nil
+            mapped = MappedTensors(file: file.file, offsets: entries.map(\.range.lowerBound))
+        } else {
+            var weights = [Float](repeating: 0, count: layout.count)
+            try weights.withUnsafeMutableBufferPointer { w in
+                for (slot, e) in zip(layout.slots, entries) { try file.floats(e, into: w.baseAddress! + slot.offset) }
+            }
+            owned = weights
+            mapped = nil
         }
         self.config = config
         self.layout = layout
-        self.weights = weights
         usedEMA = useEMA
         let base = path.split(separator: "/").last.map(String.init) ?? path
         name = config.name ?? base
         sha256 = file.sha256
+    }
+
+    /// Calls `body` with a pointer to each slot's values (in the layout's order),
+    /// without copying mapped tensors.
+    public func withSlotPointers<R>(_ body: ([UnsafePointer<Float>]) throws -> R) rethrows -> R {
+        if let mapped { return try body(mapped.pointers) }
+        return try owned!.withUnsafeBufferPointer { w in try body(layout.slots.map { w.baseAddress! + $0.offset }) }
     }
 
     /// Writes the weights (plus any extra tensors, e.g. training state) atomically.
@@ -97,5 +120,25 @@ public struct Checkpoint: Sendable {
             }
         }
         return Checkpoint(config: config, weights: w)
+    }
+}
+
+/// F32 tensors read in place from a mapped safetensors file (4-byte aligned).
+final class MappedTensors: @unchecked Sendable {
+    let file: MappedFile
+    let pointers: [UnsafePointer<Float>]
+
+    init(file: MappedFile, offsets: [Int]) {
+        self.file = file
+        pointers = offsets.map { (file.bytes.baseAddress! + $0).assumingMemoryBound(to: Float.self) }
+    }
+
+    /// The tensors copied into one array in the layout's order.
+    func copy(_ layout: ParameterLayout) -> [Float] {
+        var out = [Float](repeating: 0, count: layout.count)
+        out.withUnsafeMutableBufferPointer { o in
+            for (slot, p) in zip(layout.slots, pointers) { (o.baseAddress! + slot.offset).update(from: p, count: slot.count) }
+        }
+        return out
     }
 }

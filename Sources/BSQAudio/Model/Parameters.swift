@@ -66,6 +66,12 @@ public struct ParameterLayout: Sendable {
 
     public func slot(_ name: String) -> Slot? { index[name].map { slots[$0] } }
 
+    /// Position in `slots` of a key that the layout is known to have.
+    public func index(_ name: String) -> Int {
+        guard let i = index[name] else { preconditionFailure("no parameter \(name)") }
+        return i
+    }
+
     /// Offset of a key that the layout is known to have.
     public func offset(_ name: String) -> Int {
         guard let i = index[name] else { preconditionFailure("no parameter \(name)") }
