@@ -62,18 +62,8 @@ public final class TrainingStep {
         for b in 0..<batch { Patches.patchify(&x[b * n * pd], mel: mel + b * c.frames * c.n_mels, c) }
         var h = [Float](repeating: 0, count: R * w)
         Linear.forward(&h, x, weight: P("encoder.patch_embed.weight"), bias: nil, rows: R, inDim: pd, outDim: w)
-        addPositional(&h, P("encoder.positional_embedding"))
-        let encPre = h
-        var encPreStats = stats(R)
-        LayerNorm.forward(&h, encPre, weight: P("encoder.ln_pre.weight"), bias: P("encoder.ln_pre.bias"), rows: R, cols: w,
-                          mean: &encPreStats.0, rstd: &encPreStats.1)
-        var encCaches: [BlockCache] = []
-        for i in 0..<c.layers { encCaches.append(blockForward(&h, "encoder.blocks.\(i)", P)) }
-        let encPost = h
-        var encPostStats = stats(R)
-        var y = [Float](repeating: 0, count: R * w)
-        LayerNorm.forward(&y, encPost, weight: P("encoder.ln_post.weight"), bias: P("encoder.ln_post.bias"), rows: R, cols: w,
-                          mean: &encPostStats.0, rstd: &encPostStats.1)
+        let enc = stackForward(h, "encoder", P)
+        let y = enc.out
         var z = [Float](repeating: 0, count: R * L)
         Linear.forward(&z, y, weight: P("quant_embed.weight"), bias: P("quant_embed.bias"), rows: R, inDim: w, outDim: L)
 
@@ -87,18 +77,8 @@ public final class TrainingStep {
         // ---- decoder
         var g = [Float](repeating: 0, count: R * w)
         Linear.forward(&g, q, weight: P("post_quant_embed.weight"), bias: P("post_quant_embed.bias"), rows: R, inDim: L, outDim: w)
-        addPositional(&g, P("decoder.positional_embedding"))
-        let decPre = g
-        var decPreStats = stats(R)
-        LayerNorm.forward(&g, decPre, weight: P("decoder.ln_pre.weight"), bias: P("decoder.ln_pre.bias"), rows: R, cols: w,
-                          mean: &decPreStats.0, rstd: &decPreStats.1)
-        var decCaches: [BlockCache] = []
-        for i in 0..<c.layers { decCaches.append(blockForward(&g, "decoder.blocks.\(i)", P)) }
-        let decPost = g
-        var decPostStats = stats(R)
-        var dy0 = [Float](repeating: 0, count: R * w)
-        LayerNorm.forward(&dy0, decPost, weight: P("decoder.ln_post.weight"), bias: P("decoder.ln_post.bias"), rows: R, cols: w,
-                          mean: &decPostStats.0, rstd: &decPostStats.1)
+        let dec = stackForward(g, "decoder", P)
+        let dy0 = dec.out
         var f = [Float](repeating: 0, count: R * c.decoder_ffn)
         Linear.forward(&f, dy0, weight: P("decoder.ffn.weight"), bias: P("decoder.ffn.bias"), rows: R, inDim: w, outDim: c.decoder_ffn)
         Activations.tanh(&f, count: f.count)
@@ -123,14 +103,7 @@ public final class TrainingStep {
         var ddy0 = [Float](repeating: 0, count: R * w)
         Linear.backward(dx: &ddy0, dweight: G("decoder.ffn.weight"), dbias: G("decoder.ffn.bias"), dout: dfPre, x: dy0,
                         weight: P("decoder.ffn.weight"), rows: R, inDim: w, outDim: c.decoder_ffn)
-        var dg = [Float](repeating: 0, count: R * w)
-        LayerNorm.backward(dx: &dg, dweight: G("decoder.ln_post.weight"), dbias: G("decoder.ln_post.bias"), dout: ddy0, x: decPost,
-                           weight: P("decoder.ln_post.weight"), mean: decPostStats.0, rstd: decPostStats.1, rows: R, cols: w)
-        for i in (0..<c.layers).reversed() { blockBackward(&dg, "decoder.blocks.\(i)", decCaches[i], P, G) }
-        var dgPre = [Float](repeating: 0, count: R * w)
-        LayerNorm.backward(dx: &dgPre, dweight: G("decoder.ln_pre.weight"), dbias: G("decoder.ln_pre.bias"), dout: dg, x: decPre,
-                           weight: P("decoder.ln_pre.weight"), mean: decPreStats.0, rstd: decPreStats.1, rows: R, cols: w)
-        addPositionalGrad(G("decoder.positional_embedding"), dgPre)
+        let dgPre = stackBackward(ddy0, "decoder", dec, P, G)
         var dq = [Float](repeating: 0, count: R * L)
         Linear.backward(dx: &dq, dweight: G("post_quant_embed.weight"), dbias: G("post_quant_embed.bias"), dout: dgPre, x: q,
                         weight: P("post_quant_embed.weight"), rows: R, inDim: L, outDim: w)
@@ -143,17 +116,50 @@ public final class TrainingStep {
         var dyE = [Float](repeating: 0, count: R * w)
         Linear.backward(dx: &dyE, dweight: G("quant_embed.weight"), dbias: G("quant_embed.bias"), dout: dz, x: y,
                         weight: P("quant_embed.weight"), rows: R, inDim: w, outDim: L)
-        var dh = [Float](repeating: 0, count: R * w)
-        LayerNorm.backward(dx: &dh, dweight: G("encoder.ln_post.weight"), dbias: G("encoder.ln_post.bias"), dout: dyE, x: encPost,
-                           weight: P("encoder.ln_post.weight"), mean: encPostStats.0, rstd: encPostStats.1, rows: R, cols: w)
-        for i in (0..<c.layers).reversed() { blockBackward(&dh, "encoder.blocks.\(i)", encCaches[i], P, G) }
-        var dhPre = [Float](repeating: 0, count: R * w)
-        LayerNorm.backward(dx: &dhPre, dweight: G("encoder.ln_pre.weight"), dbias: G("encoder.ln_pre.bias"), dout: dh, x: encPre,
-                           weight: P("encoder.ln_pre.weight"), mean: encPreStats.0, rstd: encPreStats.1, rows: R, cols: w)
-        addPositionalGrad(G("encoder.positional_embedding"), dhPre)
+        let dhPre = stackBackward(dyE, "encoder", enc, P, G)
         Linear.backward(dx: nil, dweight: G("encoder.patch_embed.weight"), dbias: nil, dout: dhPre, x: x,
                         weight: P("encoder.patch_embed.weight"), rows: R, inDim: pd, outDim: w)
         return result
+    }
+
+    /// A transformer stack's activations: the input of ln_pre, the blocks', the input of ln_post.
+    struct StackCache {
+        let pre: [Float], preStats: ([Float], [Float])
+        let blocks: [BlockCache]
+        let post: [Float], postStats: ([Float], [Float])
+        let out: [Float]
+    }
+
+    /// out = ln_post(blocks(ln_pre(h + positional_embedding))) of the encoder or the decoder.
+    private func stackForward(_ input: [Float], _ stack: String, _ P: (String) -> UnsafeMutablePointer<Float>) -> StackCache {
+        let R = rows, w = config.width
+        var pre = input
+        addPositional(&pre, P(stack + ".positional_embedding"))
+        var preStats = stats(R), postStats = stats(R)
+        var h = [Float](repeating: 0, count: R * w)
+        LayerNorm.forward(&h, pre, weight: P(stack + ".ln_pre.weight"), bias: P(stack + ".ln_pre.bias"), rows: R, cols: w,
+                          mean: &preStats.0, rstd: &preStats.1)
+        var caches: [BlockCache] = []
+        for i in 0..<config.layers { caches.append(blockForward(&h, "\(stack).blocks.\(i)", P)) }
+        var out = [Float](repeating: 0, count: R * w)
+        LayerNorm.forward(&out, h, weight: P(stack + ".ln_post.weight"), bias: P(stack + ".ln_post.bias"), rows: R, cols: w,
+                          mean: &postStats.0, rstd: &postStats.1)
+        return StackCache(pre: pre, preStats: preStats, blocks: caches, post: h, postStats: postStats, out: out)
+    }
+
+    /// The gradient at a stack's input from the gradient at its output; parameter gradients accumulated.
+    private func stackBackward(_ dout: [Float], _ stack: String, _ cache: StackCache,
+                               _ P: (String) -> UnsafeMutablePointer<Float>, _ G: (String) -> UnsafeMutablePointer<Float>) -> [Float] {
+        let R = rows, w = config.width
+        var dh = [Float](repeating: 0, count: R * w)
+        LayerNorm.backward(dx: &dh, dweight: G(stack + ".ln_post.weight"), dbias: G(stack + ".ln_post.bias"), dout: dout, x: cache.post,
+                           weight: P(stack + ".ln_post.weight"), mean: cache.postStats.0, rstd: cache.postStats.1, rows: R, cols: w)
+        for i in (0..<config.layers).reversed() { blockBackward(&dh, "\(stack).blocks.\(i)", cache.blocks[i], P, G) }
+        var dpre = [Float](repeating: 0, count: R * w)
+        LayerNorm.backward(dx: &dpre, dweight: G(stack + ".ln_pre.weight"), dbias: G(stack + ".ln_pre.bias"), dout: dh, x: cache.pre,
+                           weight: P(stack + ".ln_pre.weight"), mean: cache.preStats.0, rstd: cache.preStats.1, rows: R, cols: w)
+        addPositionalGrad(G(stack + ".positional_embedding"), dpre)
+        return dpre
     }
 
     private func stats(_ r: Int) -> ([Float], [Float]) { ([Float](repeating: 0, count: r), [Float](repeating: 0, count: r)) }
