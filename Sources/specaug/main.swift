@@ -79,7 +79,7 @@ struct SpecAug: ToolCommand {
             do {
                 return try FrameWriter.encode(try augment.apply(to: frame, seed: seed), zstd: zstd)
             } catch let e as BSQError {
-                throw BSQError("\(MelFrame.label(frame, index: index)): \(e.message)")
+                throw BSQError("\(frame.label(index: index)): \(e.message)")
             }
         }
         if let output {

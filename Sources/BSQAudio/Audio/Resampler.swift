@@ -5,30 +5,17 @@ import CSoxr
 /// float32 in and out, `soxr_quality_spec(SOXR_HQ, 0)`. soxr's output does
 /// not depend on how the input is chunked, so streaming equals the one-shot call.
 public final class Resampler {
-    public enum Quality: String, Sendable, CaseIterable {
-        case quick, low, medium, high, veryHigh = "very-high"
-        var recipe: UInt {
-            switch self {
-            case .quick: return UInt(SOXR_QQ)
-            case .low: return UInt(SOXR_LQ)
-            case .medium: return UInt(SOXR_MQ)
-            case .high: return UInt(SOXR_HQ)
-            case .veryHigh: return UInt(SOXR_VHQ)
-            }
-        }
-    }
-
     public let inputRate: Double
     public let outputRate: Double
     private let soxr: soxr_t
     private var scratch = [Float](repeating: 0, count: 16384)
 
-    public init(from inputRate: Double, to outputRate: Double, quality: Quality = .high) throws {
+    public init(from inputRate: Double, to outputRate: Double) throws {
         self.inputRate = inputRate
         self.outputRate = outputRate
         var error: soxr_error_t? = nil
         var io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I)
-        var q = soxr_quality_spec(quality.recipe, 0)
+        var q = soxr_quality_spec(UInt(SOXR_HQ), 0)
         guard let s = soxr_create(inputRate, outputRate, 1, &error, &io, &q, nil), error == nil else {
             throw BSQError("resampler: \(error.map { String(cString: $0) } ?? "cannot resample \(inputRate) Hz to \(outputRate) Hz")")
         }

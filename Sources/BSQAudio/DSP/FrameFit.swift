@@ -23,9 +23,7 @@ public struct FrameFit: Sendable, Equatable {
         case .start: return 0
         case .center: return spare / 2
         case .random:
-            var h: UInt64 = 0xcbf2_9ce4_8422_2325       // FNV-1a of the key
-            for b in key.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-            var rng = SplitMix64(seed: seed ^ h)
+            var rng = SplitMix64(seed: seed ^ SplitMix64.fnv1a(key))
             return Int(rng.next() % UInt64(spare + 1))
         }
     }

@@ -160,7 +160,9 @@ public struct MelSpectrogram: Sendable {
             var i = 0
             while i < whole {
                 let p = UnsafeMutableRawPointer(b.baseAddress! + i)
-                let v = FastLog.decibels(p.loadUnaligned(as: SIMD8<Float>.self).replacing(with: lo, where: p.loadUnaligned(as: SIMD8<Float>.self) .< lo)) - shift
+                var x = p.loadUnaligned(as: SIMD8<Float>.self)
+                x.replace(with: lo, where: x .< lo)
+                let v = FastLog.decibels(x) - shift
                 p.storeBytes(of: v, as: SIMD8<Float>.self)
                 peak = pointwiseMax(peak, v)
                 i += 8

@@ -6,10 +6,8 @@ extension SpecAugment {
     /// (Scrambling the seed keeps these masks unrelated to `mel --crop random`
     /// with the same seed.) A frame without a key has the key "".
     public static func generator(seed: UInt64, key: String) -> SplitMix64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in key.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         var s = SplitMix64(seed: seed)
-        return SplitMix64(seed: h ^ s.next())
+        return SplitMix64(seed: SplitMix64.fnv1a(key) ^ s.next())
     }
 
     /// The augmented frame: same dims and metadata, plus the key "specaug"

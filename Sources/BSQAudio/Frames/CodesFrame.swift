@@ -31,9 +31,15 @@ public struct CodesFrame: Sendable {
         frames = try integer(frame.meta["frames"], "frames")
         hopLength = try integer(frame.meta["mel"]?["hop_length"], "mel.hop_length")
         sampleRate = try integer(frame.meta["mel"]?["sample_rate"], "mel.sample_rate")
-        tokens = frame.dtype == .u32 ? try frame.values(as: UInt32.self).map(UInt64.init) : try frame.values(as: UInt64.self)
+        tokens = try CodesFrame.tokens(of: frame, bits: bits)
+    }
+
+    /// The tokens of a u32 or u64 frame, widened, each checked to fit in `bits`.
+    public static func tokens(of frame: Frame, bits: Int) throws -> [UInt64] {
+        let tokens = frame.dtype == .u32 ? try frame.values(as: UInt32.self).map(UInt64.init) : try frame.values(as: UInt64.self)
         if bits < 64, let big = tokens.first(where: { $0 >> UInt64(bits) != 0 }) {
             throw BSQError("token \(big) does not fit in \(bits) bits")
         }
+        return tokens
     }
 }

@@ -73,5 +73,5 @@ extension Frame {
     }
 
     /// Short description used in messages: `key` or `frame N`.
-    public func label(index: Int) -> String { key ?? "frame \(index)" }
+    public func label(index: Int) -> String { "frame \(index)" + (key.map { " (\($0))" } ?? "") }
 }

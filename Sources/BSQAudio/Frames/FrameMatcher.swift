@@ -34,7 +34,7 @@ public struct FrameMatcher {
             let index = counts[s]
             counts[s] += 1
             do { return (f.key, try read(s, f)) } catch let e as BSQError {
-                throw BSQError("\(names[s]): \(MelFrame.label(f, index: index)): \(e.message)")
+                throw BSQError("\(names[s]): \(f.label(index: index)): \(e.message)")
             }
         }
 

@@ -21,9 +21,4 @@ public struct MelFrame: Sendable {
 
     /// `mel.db.top_db` of the metadata, when it is a number (`mel --top-db`).
     public var topDB: Double? { frame.meta["mel"]?["db"]?["top_db"]?.number }
-
-    /// How messages name the frame at `index` of a stream: `frame 3 (84/121123/84-121123-0000)`.
-    public static func label(_ frame: Frame, index: Int) -> String {
-        "frame \(index)" + (frame.key.map { " (\($0))" } ?? "")
-    }
 }

@@ -44,7 +44,7 @@ public struct Checkpoint: Sendable {
         do { config = try ModelConfig.decode(json: configText) } catch let e as BSQError { throw BSQError("\(path): \(e.message)") }
         let layout = ParameterLayout(config)
         let useEMA = file.entries.contains { $0.name.hasPrefix("ema.") }
-        var known = Set(layout.slots.map(\.name))
+        let known = Set(layout.slots.map(\.name))
         for e in file.entries where !known.contains(e.name) && !Checkpoint.statePrefixes.contains(where: { e.name.hasPrefix($0) }) {
             throw BSQError("\(path): unexpected tensor '\(e.name)' for this config")
         }
@@ -56,7 +56,6 @@ public struct Checkpoint: Sendable {
                 throw BSQError("\(path): tensor '\(key)' has shape \(e.shape), expected \(slot.shape)")
             }
             entries.append(e)
-            known.remove(slot.name)
         }
         if entries.allSatisfy({ $0.dtype == "F32" && $0.range.lowerBound % 4 == 0 }) {
             owned = nil

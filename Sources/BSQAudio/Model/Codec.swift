@@ -85,7 +85,7 @@ public final class Codec {
             }, emit: { try out.write(codesFrame($0)) })
         }
         try inputs.forEach { frame, index in
-            let label = "frame \(index) (\(frame.key ?? "no key"))"
+            let label = frame.label(index: index)
             guard frame.kind == "mel" || frame.kind == nil, frame.dtype == .f32, frame.dims.count == 2 else {
                 throw BSQError("\(label): expected a mel frame (f32 [frames, n_mels]), got \(frame.kind ?? "untyped") \(frame.dtype.name) \(frame.dims)")
             }
@@ -143,7 +143,7 @@ public final class Codec {
             }, emit: { try out.write(melFrame($0)) })
         }
         try inputs.forEach { frame, index in
-            let label = "frame \(index) (\(frame.key ?? "no key"))"
+            let label = frame.label(index: index)
             guard frame.kind == "codes", frame.dims.count == 2, frame.dtype == .u32 || frame.dtype == .u64 else {
                 throw BSQError("\(label): expected a codes frame (u32 or u64 [time_patches, freq_patches]), got \(frame.kind ?? "untyped") \(frame.dtype.name) \(frame.dims)")
             }
@@ -162,11 +162,8 @@ public final class Codec {
             guard t > (chunks - 1) * c.frames, t <= chunks * c.frames else {
                 throw BSQError("\(label): 'frames' \(t) does not fit \(chunks) chunks of \(c.frames)")
             }
-            let tokens: [UInt64] = frame.dtype == .u64 ? try frame.values() : try frame.values(as: UInt32.self).map(UInt64.init)
-            let limit: UInt64 = c.embed_dim == 64 ? .max : (1 << UInt64(c.embed_dim)) - 1
-            if let bad = tokens.first(where: { $0 > limit }) {
-                throw BSQError("\(label): token \(bad) does not fit in \(c.embed_dim) bits")
-            }
+            let tokens: [UInt64]
+            do { tokens = try CodesFrame.tokens(of: frame, bits: c.embed_dim) } catch let e as BSQError { throw BSQError("\(label): \(e.message)") }
             batcher.add(Pending(meta: frame.meta, frames: t, chunks: chunks,
                                 data: [Float](repeating: 0, count: chunks * n), tokens: tokens))
             try flush(all: false)

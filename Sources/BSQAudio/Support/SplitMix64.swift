@@ -14,6 +14,14 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 }
 
 extension SplitMix64 {
+    /// FNV-1a (64-bit) of a key: how per-utterance generators are seeded, so
+    /// that a key's draws do not depend on its place in a stream.
+    public static func fnv1a(_ key: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in key.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h
+    }
+
     /// A uniform double in [0, 1) from the top 53 bits.
     public mutating func uniform() -> Double { Double(next() >> 11) * 0x1p-53 }
 
