@@ -12,7 +12,7 @@ struct BSQPlot: ToolCommand {
 
             Examples:
               bsq-plot curves train.jsonl -o curves.png
-              bsq-plot curves --keys loss,l1 --keys lr --log-y runA.jsonl runB.jsonl -o ab.png
+              bsq-plot curves --keys loss,l1 --keys lr --log-y a.jsonl b.jsonl -o ab.png
               mel a.wav | bsq-plot mel - -o a.png
               bsq-plot mel a.mel a-decoded.mel --label original --label decoded -o cmp.png
             """,

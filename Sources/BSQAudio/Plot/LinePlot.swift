@@ -94,9 +94,10 @@ public struct LinePlot: Sendable {
 
     /// The lines of a panel, then its legend.
     func draw(_ panel: Panel, in plot: PixelRect, x: Axis, y: Axis, on canvas: inout Canvas) {
+        // Points at pixel centres, so that flat stretches are crisp.
         func pixel(_ p: (x: Double, y: Double)) -> (x: Double, y: Double) {
-            (Double(plot.x) + 0.5 + x.fraction(p.x) * Double(plot.width - 1),
-             Double(plot.maxY) - 0.5 - y.fraction(p.y) * Double(plot.height - 1))
+            (Double(plot.x) + 0.5 + (x.fraction(p.x) * Double(plot.width - 1)).rounded(),
+             Double(plot.maxY) - 0.5 - (y.fraction(p.y) * Double(plot.height - 1)).rounded())
         }
         let inner = PixelRect(x: plot.x + 1, y: plot.y + 1, width: plot.width - 2, height: plot.height - 2)
         var drawn: [(x: Double, y: Double)] = []
