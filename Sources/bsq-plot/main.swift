@@ -54,7 +54,7 @@ struct Curves: ParsableCommand {
     @Flag(help: "Logarithmic y axes (values <= 0 are left out).")
     var logY = false
 
-    @Option(help: ArgumentHelp("Draw an exponential moving average with this weight on the past (0 to < 1) over the raw values.", valueName: "w"))
+    @Option(help: ArgumentHelp("Draw an exponential moving average with this weight on the past (0 to < 1) over the raw values (lr is never smoothed).", valueName: "w"))
     var smooth = 0.0
 
     @Option(help: "Title above the panels.")

@@ -88,7 +88,7 @@ complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_positional "b
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot curves" o output' -l 'output' -s 'o' -d 'PNG image to write.' -rfka ''
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot curves"' -l 'keys' -d 'A panel of these comma-separated keys (repeatable: one panel each).' -rfka ''
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot curves" log-y' -l 'log-y' -d 'Logarithmic y axes (values <= 0 are left out).'
-complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot curves" smooth' -l 'smooth' -d 'Draw an exponential moving average with this weight on the past (0 to < 1) over the raw values.' -rfka ''
+complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot curves" smooth' -l 'smooth' -d 'Draw an exponential moving average with this weight on the past (0 to < 1) over the raw values (lr is never smoothed).' -rfka ''
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot curves" title' -l 'title' -d 'Title above the panels.' -rfka ''
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot curves" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot mel" o output' -l 'output' -s 'o' -d 'PNG image to write.' -rfka ''

@@ -112,7 +112,7 @@ public struct TrainingLog: Sendable {
     /// A figure of `panels` over `logs`: one line per key and log, coloured
     /// in turn. With `smooth` in (0, 1), each line is an exponential moving
     /// average (weight `smooth` on the past, as TensorBoard does) drawn over
-    /// its raw values.
+    /// its raw values; the learning rate, a schedule, is never smoothed.
     public static func plot(_ logs: [TrainingLog], labels: [String], panels: [(title: String, keys: [String])],
                             logY: Bool, smooth: Double, title: String?) -> LinePlot {
         let figure = panels.map { panel -> LinePlot.Panel in
@@ -122,7 +122,7 @@ public struct TrainingLog: Sendable {
                     guard let points = log.points[key] else { continue }
                     let name = logs.count == 1 ? key : panel.keys.count == 1 ? label : "\(label) \(key)"
                     let color = LinePlot.palette[series.filter { !$0.faded }.count % LinePlot.palette.count]
-                    if smooth > 0 {
+                    if smooth > 0 && key != "lr" {
                         series.append(.init(name: name, points: points, color: color, faded: true))
                         series.append(.init(name: name, points: ema(points, smooth), color: color))
                     } else {
