@@ -31,16 +31,16 @@ public struct BitmapFont: Sendable {
     }
 
     /// Index of the glyph drawn for `c`.
-    @inline(__always) func glyph(_ c: UInt8) -> Int { (32...126).contains(c) ? Int(c) - 32 : Int(UInt8(ascii: "?")) - 32 }
+    @inline(__always) func glyph(_ c: Unicode.Scalar) -> Int { (32...126).contains(c.value) ? Int(c.value) - 32 : Int(UInt8(ascii: "?")) - 32 }
 
     /// Width of `text` in pixels: the sum of its advances.
-    public func width(_ text: String) -> Int { text.utf8.reduce(0) { $0 + advances[glyph($1)] } }
+    public func width(_ text: String) -> Int { text.unicodeScalars.reduce(0) { $0 + advances[glyph($1)] } }
 
     /// Calls `body(x, y, alpha)` for every inked pixel of `text` laid out
     /// from the origin (0, 0), the top left of its line.
     func forEachPixel(_ text: String, _ body: (Int, Int, UInt8) -> Void) {
         var pen = 0
-        for c in text.utf8 {
+        for c in text.unicodeScalars {
             let g = glyph(c)
             let w = widths[g], start = starts[g]
             for y in 0..<height {
