@@ -15,6 +15,8 @@ let package = Package(
         .executable(name: "bsq-train", targets: ["bsq-train"]),
         .executable(name: "specaug", targets: ["specaug"]),
         .executable(name: "spec-metrics", targets: ["spec-metrics"]),
+        .executable(name: "mel2wav", targets: ["mel2wav"]),
+        .executable(name: "wav-metrics", targets: ["wav-metrics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -40,9 +42,11 @@ let package = Package(
         .executableTarget(name: "bsq-train", dependencies: ["BSQAudio"]),
         .executableTarget(name: "specaug", dependencies: ["BSQAudio"]),
         .executableTarget(name: "spec-metrics", dependencies: ["BSQAudio"]),
+        .executableTarget(name: "mel2wav", dependencies: ["BSQAudio"]),
+        .executableTarget(name: "wav-metrics", dependencies: ["BSQAudio"]),
         .target(name: "TestSupport", dependencies: ["BSQAudio"], path: "Tests/TestSupport"),
         .testTarget(name: "BSQAudioTests", dependencies: ["BSQAudio", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["BSQAudio", "TestSupport", "bsq-tensor", "mel", "bsq-encode", "bsq-decode", "bsq-train",
-                                                "specaug", "spec-metrics"]),
+                                                "specaug", "spec-metrics", "mel2wav", "wav-metrics"]),
     ]
 )
