@@ -9,8 +9,10 @@ import Foundation
 ///     MCD    = (1/T) Σₜ (10 / ln 10) · √(2 Σ_{d=1}^{12} (c_d[t] − ĉ_d[t])²)  dB
 ///
 /// where c[t] are the first 13 mel-cepstral coefficients of frame t, c0 left
-/// out: the orthonormal DCT-II of ½ ln max(M[t, m], 1e-10), the log mel
-/// amplitude, with M the power mel spectrogram of 80 Slaney bands from 0 Hz
+/// out: the orthonormal DCT-II of ½ ln max(M[t, m], F), the log mel
+/// amplitude floored 80 dB below the reference's loudest bin (F = 1e-8 ·
+/// max M_ref, so that digital silence does not dominate), with M the power
+/// mel spectrogram of 80 Slaney bands from 0 Hz
 /// to half the sample rate, n_fft 1024, Hann, hop ⌊rate / 100⌋ (10 ms),
 /// centred with zero padding (`librosa.feature.melspectrogram`), frames
 /// paired by index over the shorter count.
@@ -71,10 +73,11 @@ public struct WaveformMetrics: Sendable, Equatable {
         let dct: [[Double]] = (1..<cepstra).map { d in
             (0..<n).map { m in (2.0 / Double(n)).squareRoot() * cos(Double.pi * Double(d) * (2 * Double(m) + 1) / (2 * Double(n))) }
         }
+        let floor = max(Double(a.values.max() ?? 0) * 1e-8, 1e-30)
         var total = 0.0
         for t in 0..<frames {
-            let la = (0..<n).map { 0.5 * log(max(Double(a.values[t * n + $0]), 1e-10)) }
-            let lb = (0..<n).map { 0.5 * log(max(Double(b.values[t * n + $0]), 1e-10)) }
+            let la = (0..<n).map { 0.5 * log(max(Double(a.values[t * n + $0]), floor)) }
+            let lb = (0..<n).map { 0.5 * log(max(Double(b.values[t * n + $0]), floor)) }
             var sq = 0.0
             for row in dct {
                 var d = 0.0

@@ -32,8 +32,8 @@ wav-metrics cases (metrics_<name>_ref.wav, metrics_<name>_hyp.wav):
     written, both cut to the shorter length:
         stoi  = pystoi.stoi(x, y, sr), estoi = pystoi.stoi(x, y, sr, extended=True)
         si_snr: 10 log10(|s|^2 / |y' - s|^2), s = <y', x'> x' / |x'|^2, x', y' zero-mean
-        mcd: 13 MFCC-like cepstra of 1/2 ln max(melspectrogram(n_fft=1024,
-             hop_length=sr // 100, n_mels=80, fmax=sr/2), 1e-10) by
+        mcd: 13 MFCC-like cepstra of 1/2 ln max(M, 1e-8 max(M_ref)), M =
+             melspectrogram(n_fft=1024, hop_length=sr // 100, n_mels=80, fmax=sr/2), by
              scipy.fft.dct(type=2, norm="ortho"), c0 dropped;
              mean over frames of 10/ln(10) * sqrt(2 * sum_d (c_d - c'_d)^2)
 
@@ -143,8 +143,9 @@ def mcd(x, y, sr):
               pad_mode="constant", power=2.0, n_mels=80, fmin=0.0, fmax=sr / 2, htk=False, norm="slaney")
     A = librosa.feature.melspectrogram(y=x.astype(np.float32), **kw).astype(np.float64)
     B = librosa.feature.melspectrogram(y=y.astype(np.float32), **kw).astype(np.float64)
-    ca = scipy.fft.dct(0.5 * np.log(np.maximum(A, 1e-10)), type=2, norm="ortho", axis=0)[1:13]
-    cb = scipy.fft.dct(0.5 * np.log(np.maximum(B, 1e-10)), type=2, norm="ortho", axis=0)[1:13]
+    floor = max(A.max() * 1e-8, 1e-30)
+    ca = scipy.fft.dct(0.5 * np.log(np.maximum(A, floor)), type=2, norm="ortho", axis=0)[1:13]
+    cb = scipy.fft.dct(0.5 * np.log(np.maximum(B, floor)), type=2, norm="ortho", axis=0)[1:13]
     t = min(ca.shape[1], cb.shape[1])
     d = ca[:, :t] - cb[:, :t]
     return float(np.mean(10 / np.log(10) * np.sqrt(2 * np.sum(d * d, axis=0))))
