@@ -10,7 +10,7 @@ BASHDIR    = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 ZSHDIR     = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 FISHDIR    = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 
-TOOLS      = bsq-tensor mel specaug spec-metrics bsq-encode bsq-decode bsq-train bsq-plot
+TOOLS      = bsq-tensor mel specaug spec-metrics bsq-encode bsq-decode bsq-train bsq-plot mel2wav wav-metrics
 DEBS       = libsndfile1-dev libfftw3-dev libopenblas-dev libzstd-dev libsoxr-dev pkg-config \
              mandoc man-db espeak-ng sox
 RELEASE    = .build/release

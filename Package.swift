@@ -16,6 +16,8 @@ let package = Package(
         .executable(name: "specaug", targets: ["specaug"]),
         .executable(name: "spec-metrics", targets: ["spec-metrics"]),
         .executable(name: "bsq-plot", targets: ["bsq-plot"]),
+        .executable(name: "mel2wav", targets: ["mel2wav"]),
+        .executable(name: "wav-metrics", targets: ["wav-metrics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -42,9 +44,11 @@ let package = Package(
         .executableTarget(name: "specaug", dependencies: ["BSQAudio"]),
         .executableTarget(name: "spec-metrics", dependencies: ["BSQAudio"]),
         .executableTarget(name: "bsq-plot", dependencies: ["BSQAudio"]),
+        .executableTarget(name: "mel2wav", dependencies: ["BSQAudio"]),
+        .executableTarget(name: "wav-metrics", dependencies: ["BSQAudio"]),
         .target(name: "TestSupport", dependencies: ["BSQAudio"], path: "Tests/TestSupport"),
         .testTarget(name: "BSQAudioTests", dependencies: ["BSQAudio", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["BSQAudio", "TestSupport", "bsq-tensor", "mel", "bsq-encode", "bsq-decode", "bsq-train",
-                                                "specaug", "spec-metrics", "bsq-plot"]),
+                                                "specaug", "spec-metrics", "bsq-plot", "mel2wav", "wav-metrics"]),
     ]
 )

@@ -3,6 +3,8 @@
 #   frames: bsq-tensor cat big.bsqt | cat  vs  cat big.bsqt | cat  (same bytes, same pipe)
 #   mel:    decode + resample + log-mel on ~11 minutes of speech at 22.05 and 16 kHz,
 #           against librosa and torchaudio on one core each; mel on one and on two cores
+#   wave:   mel2wav (NNLS + 32 iterations of fast Griffin-Lim) against librosa's
+#           mel_to_audio on the first WAVE_FILES (default 6, ~1 minute) utterances, one core each
 # Each timing is the median of several runs, taken alternately so that the
 # machine's drift affects both sides alike. Results also go to bench/out/results.txt.
 set -euo pipefail
@@ -14,7 +16,7 @@ OUT=bench/out/results.txt
 : > "$OUT"
 say() { echo "$*" | tee -a "$OUT"; }
 
-want() { [[ ",${BENCH:-frames,mel,model}," == *",$1,"* ]]; }   # BENCH=model make bench runs one part
+want() { [[ ",${BENCH:-frames,mel,model,wave}," == *",$1,"* ]]; }   # BENCH=model make bench runs one part
 bash bench/make_bench_audio.sh
 
 now() { date +%s.%N; }
@@ -104,6 +106,26 @@ say "  targets: >= 60% of peak, faster than PyTorch"
 read -r mst gft < <(timed bench/data/tiny.safetensors 8 bench/data/chunks8.mel)
 reft=$(python3 bench/model_reference.py --preset tiny --threads "$THREADS" --runs 3)
 say "model tiny (batch 8): $(python3 -c "print(f'{10240 / $mst:.0f}')") s of audio per s encode+decode ($gft GFLOP/s); PyTorch $(python3 -c "print(f'{10240 / float($(json "$reft" ms_per_chunk_batch8)):.0f}')") s/s"
+fi
+
+# --- wave ----------------------------------------------------------------------
+if want wave; then
+mkdir -p bench/out/wave-in
+rm -f bench/out/wave-in/*
+for f in $(ls bench/data/sr16000/*.wav | head -n "${WAVE_FILES:-6}"); do ln -s "$PWD/$f" bench/out/wave-in/; done
+"$BIN/mel" -q bench/out/wave-in > bench/out/wave.mel
+lib=$(python3 bench/mel2wav_reference.py --iters 32 --cpu 0 bench/out/wave.mel)
+secs=$(json "$lib" audio_seconds)
+"$BIN/mel2wav" -q -j 1 -o bench/out/wave-rec/ bench/out/wave.mel   # warm the page cache and the plans
+one=()
+for _ in $(seq "$RUNS"); do
+    s=$(now); taskset -c 0 "$BIN/mel2wav" -q -j 1 -o bench/out/wave-rec/ bench/out/wave.mel; e=$(now); one+=("$(python3 -c "print($e - $s)")")
+done
+xs=$(python3 -c "print(f'{$secs / $(median "${one[@]}"):.1f}')")
+xl=$(python3 -c "print(f'{float($(json "$lib" x_realtime)):.2f}')")
+say "mel2wav: $(python3 -c "print(f'{$secs:.1f}')") s of audio in $(json "$lib" frames) frames, 32 iterations (s of audio per s, one core)"
+say "  librosa mel_to_audio  $xl"
+say "  mel2wav               $xs   speedup $(ratio "$xs" "$xl")x ($(verdict "$(ratio "$xs" "$xl")" 5)): target >= 5"
 fi
 
 say "bench: results in $OUT"

@@ -5,7 +5,8 @@ import XCTest
 /// Man pages lint clean and exist for every tool; committed completions are
 /// what the tools generate now.
 final class DocumentationTests: XCTestCase {
-    static let tools = ["bsq-tensor", "mel", "specaug", "spec-metrics", "bsq-encode", "bsq-decode", "bsq-train", "bsq-plot"]
+    static let tools = ["bsq-tensor", "mel", "specaug", "spec-metrics", "bsq-encode", "bsq-decode", "bsq-train", "bsq-plot", "mel2wav",
+                        "wav-metrics"]
 
     func testManPagesLintWithoutWarnings() throws {
         let man = Repo.root.appendingPathComponent("man")

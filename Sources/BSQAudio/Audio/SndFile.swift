@@ -125,6 +125,36 @@ public final class SoundFile {
         try file.commit()
     }
 
+    /// The bytes of an audio file holding interleaved float samples, encoded
+    /// in memory (for standard output, which a WAV header cannot be seeked on).
+    public static func encode(_ interleaved: [Float], channels: Int, sampleRate: Int, format: Format) throws -> [UInt8] {
+        var info = SF_INFO()
+        info.channels = Int32(channels)
+        info.samplerate = Int32(sampleRate)
+        info.format = format.code
+        guard sf_format_check(&info) != 0 else {
+            throw BSQError("libsndfile cannot write \(format.rawValue) at \(sampleRate) Hz with \(channels) channels")
+        }
+        let stream = GrowingStream()
+        var io = SF_VIRTUAL_IO(
+            get_filelen: { user in GrowingStream.from(user).length },
+            seek: { offset, whence, user in GrowingStream.from(user).seek(offset, whence) },
+            read: { ptr, count, user in GrowingStream.from(user).read(ptr, count) },
+            write: { ptr, count, user in GrowingStream.from(user).write(ptr, count) },
+            tell: { user in GrowingStream.from(user).position })
+        guard let h = sf_open_virtual(&io, Int32(SFM_WRITE), &info, Unmanaged.passUnretained(stream).toOpaque()) else {
+            throw BSQError(lastError(nil))
+        }
+        var clip = Int32(SF_TRUE)
+        sf_command(h, Int32(SFC_SET_CLIPPING), &clip, Int32(MemoryLayout<Int32>.size))
+        let frames = interleaved.count / max(channels, 1)
+        let written = interleaved.withUnsafeBufferPointer { sf_writef_float(h, $0.baseAddress, sf_count_t(frames)) }
+        let failed = written != sf_count_t(frames) ? lastError(h) : nil
+        sf_close(h)
+        if let failed { throw BSQError(failed) }
+        return stream.bytes
+    }
+
     /// The version string of the libsndfile the tools run with.
     public static var libraryVersion: String { String(cString: sf_version_string()) }
 }
@@ -162,5 +192,42 @@ private final class MemoryStream {
         }
         position += n
         return n
+    }
+}
+
+/// A byte buffer that libsndfile writes (and seeks back into) through virtual I/O.
+private final class GrowingStream {
+    var bytes: [UInt8] = []
+    var position: sf_count_t = 0
+
+    var length: sf_count_t { sf_count_t(bytes.count) }
+
+    static func from(_ user: UnsafeMutableRawPointer?) -> GrowingStream {
+        Unmanaged<GrowingStream>.fromOpaque(user!).takeUnretainedValue()
+    }
+
+    func seek(_ offset: sf_count_t, _ whence: Int32) -> sf_count_t {
+        let base: sf_count_t = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? position : length
+        let target = base + offset
+        if target < 0 { return -1 }
+        position = target
+        return position
+    }
+
+    func read(_ ptr: UnsafeMutableRawPointer?, _ count: sf_count_t) -> sf_count_t {
+        guard let ptr, position < length, count > 0 else { return 0 }
+        let n = min(count, length - position)
+        bytes.withUnsafeBytes { ptr.copyMemory(from: $0.baseAddress! + Int(position), byteCount: Int(n)) }
+        position += n
+        return n
+    }
+
+    func write(_ ptr: UnsafeRawPointer?, _ count: sf_count_t) -> sf_count_t {
+        guard let ptr, count > 0 else { return 0 }
+        let end = Int(position + count)
+        if end > bytes.count { bytes.append(contentsOf: repeatElement(0, count: end - bytes.count)) }
+        bytes.withUnsafeMutableBytes { ($0.baseAddress! + Int(position)).copyMemory(from: ptr, byteCount: Int(count)) }
+        position += count
+        return count
     }
 }

@@ -3,15 +3,17 @@ import CFFTW
 import Glibc
 #endif
 
-/// A forward real FFT of length `n` with FFTW (single precision): the plan is
-/// made once per length, shared by every thread, and run with FFTW's
-/// new-array interface on 64-byte aligned buffers. Planning uses
-/// `FFTW_ESTIMATE` so that results are bit-identical from run to run.
+/// A real FFT of length `n` with FFTW (single precision), forward (r2c) and
+/// inverse (c2r): the plans are made once per length, shared by every
+/// thread, and run with FFTW's new-array interface on 64-byte aligned
+/// buffers. Planning uses `FFTW_ESTIMATE` so that results are bit-identical
+/// from run to run.
 public final class RealFFT: @unchecked Sendable {
     public let n: Int
     /// Number of complex outputs, n/2 + 1.
     public var bins: Int { n / 2 + 1 }
     private let plan: fftwf_plan
+    private let inversePlan: fftwf_plan
 
     private nonisolated(unsafe) static var plans: [Int: RealFFT] = [:]
     private static let lock = NSLockLite()
@@ -34,6 +36,9 @@ public final class RealFFT: @unchecked Sendable {
         plan = output.pointer.withMemoryRebound(to: fftwf_complex.self, capacity: n / 2 + 1) { o in
             fftwf_plan_dft_r2c_1d(Int32(n), input.pointer, o, UInt32(FFTW_ESTIMATE))
         }
+        inversePlan = output.pointer.withMemoryRebound(to: fftwf_complex.self, capacity: n / 2 + 1) { i in
+            fftwf_plan_dft_c2r_1d(Int32(n), i, input.pointer, UInt32(FFTW_ESTIMATE))
+        }
     }
 
     /// Transforms `input` (n reals) into `output` (n/2+1 interleaved re, im
@@ -41,6 +46,16 @@ public final class RealFFT: @unchecked Sendable {
     public func forward(_ input: UnsafeMutablePointer<Float>, _ output: UnsafeMutablePointer<Float>) {
         output.withMemoryRebound(to: fftwf_complex.self, capacity: bins) { o in
             fftwf_execute_dft_r2c(plan, input, o)
+        }
+    }
+
+    /// The unnormalized inverse: `output[j] = Σₖ X[k] e^{2πijk/n}` over the
+    /// Hermitian extension of the n/2+1 bins in `input` (the imaginary parts
+    /// of bins 0 and n/2 are ignored), so `numpy.fft.irfft` is this / n.
+    /// FFTW's c2r overwrites its input: pass a scratch copy.
+    public func inverse(_ input: UnsafeMutablePointer<Float>, _ output: UnsafeMutablePointer<Float>) {
+        input.withMemoryRebound(to: fftwf_complex.self, capacity: bins) { i in
+            fftwf_execute_dft_c2r(inversePlan, i, output)
         }
     }
 }

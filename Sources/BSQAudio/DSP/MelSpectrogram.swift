@@ -115,27 +115,13 @@ public struct MelSpectrogram: Sendable {
         return (out, frames)
     }
 
-    /// `y` with n_fft/2 samples of padding each side when centered: zeros, or
-    /// numpy's "reflect" (mirror without repeating the edge, repeated for
-    /// signals shorter than the padding).
+    /// `y` with n_fft/2 samples of padding each side when centered (`STFT.pad`).
     public func padded(_ y: [Float]) -> [Float] {
         guard analysis.center else { return y }
-        let p = analysis.nFFT / 2, len = y.count
-        var out = [Float](repeating: 0, count: len + 2 * p)
-        out.withUnsafeMutableBufferPointer { o in
-            y.withUnsafeBufferPointer { o.baseAddress!.advanced(by: p).update(from: $0.baseAddress!, count: len) }
-            guard analysis.padMode == .reflect, len > 0 else { return }
-            let period = 2 * (len - 1)
-            func source(_ i: Int) -> Int {
-                if period == 0 { return 0 }
-                var m = i % period
-                if m < 0 { m += period }
-                return m >= len ? period - m : m
-            }
-            for j in 0..<p {
-                o[j] = y[source(j - p)]
-                o[p + len + j] = y[source(len + j)]
-            }
+        let p = analysis.nFFT / 2
+        var out = [Float](repeating: 0, count: y.count + 2 * p)
+        y.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { STFT.pad(src, by: p, mode: analysis.padMode, into: $0) }
         }
         return out
     }

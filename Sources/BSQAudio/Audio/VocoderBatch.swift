@@ -1,0 +1,164 @@
+import Foundation
+
+/// `mel2wav`'s job: mel frames from files or standard input to audio files
+/// through `MelVocoder`, each with the analysis in its metadata. One frame
+/// goes to standard output or a file; a stream of many goes to a folder,
+/// one file per frame named by its key, made `jobs` frames at a time and
+/// written in stream order. A bad frame of a stream is reported and skipped.
+public struct VocoderBatch {
+    public enum Destination: Sendable, Equatable {
+        case standardOutput
+        case file(String)
+        case folder(String)
+    }
+
+    public var vocoder: MelVocoder
+    public var format: SoundFile.Format
+    public var jobs: Int
+    /// No warnings on stderr.
+    public var quiet: Bool
+
+    public init(vocoder: MelVocoder, format: SoundFile.Format, jobs: Int = 1, quiet: Bool = false) {
+        self.vocoder = vocoder
+        self.format = format
+        self.jobs = jobs
+        self.quiet = quiet
+    }
+
+    /// Runs over every frame of `inputs`; returns how many frames were written of how many read.
+    public func run(_ inputs: FrameInputs, to destination: Destination) throws -> (processed: Int, total: Int) {
+        BLAS.setThreads(1)
+        let cache = InverseCache()
+        guard case .folder(let dir) = destination else {
+            var only: (Frame, Int)?
+            try inputs.forEach { frame, index in
+                guard only == nil else {
+                    throw BSQError("the input holds more than one frame: give -o DIR to write one file per frame")
+                }
+                only = (frame, index)
+            }
+            guard let (frame, index) = only else { throw BSQError("the input holds no frames") }
+            let out = try synthesize(frame, index: index, cache: cache)
+            if case .file(let path) = destination {
+                try SoundFile.write(out.samples, channels: 1, sampleRate: out.sampleRate, format: format, to: path)
+            } else {
+                let bytes = try SoundFile.encode(out.samples, channels: 1, sampleRate: out.sampleRate, format: format)
+                try StandardOutput.shared.writeRaw(bytes)
+            }
+            return (1, 1)
+        }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var pending: [(Frame, Int)] = []
+        var names: [String: Int] = [:]
+        var processed = 0, total = 0
+        func flush() throws {
+            var results = [Result<MelVocoder.Output, BSQError>?](repeating: nil, count: pending.count)
+            let me = self, work = pending
+            results.withUnsafeMutableBufferPointer { r in
+                let out = r
+                Parallel.forEach(work.count, threads: jobs) { i, _ in
+                    do { out[i] = .success(try me.synthesize(work[i].0, index: work[i].1, cache: cache)) }
+                    catch let e as BSQError { out[i] = .failure(e) }
+                    catch { out[i] = .failure(BSQError("\(work[i].0.label(index: work[i].1)): \(error)")) }
+                }
+            }
+            for ((frame, index), result) in zip(pending, results) {
+                total += 1
+                do {
+                    let out = try result!.get()
+                    let name = VocoderBatch.fileName(key: frame.key, index: index) + "." + VocoderBatch.fileExtension(format)
+                    if let first = names[name] {
+                        throw BSQError("\(frame.label(index: index)): \(name) was already written for frame \(first)")
+                    }
+                    names[name] = index
+                    let path = (dir.hasSuffix("/") ? dir : dir + "/") + name
+                    if name.contains("/") {
+                        try FileManager.default.createDirectory(atPath: String(path[..<path.lastIndex(of: "/")!]),
+                                                                withIntermediateDirectories: true)
+                    }
+                    try SoundFile.write(out.samples, channels: 1, sampleRate: out.sampleRate, format: format, to: path)
+                    processed += 1
+                } catch let e as BSQError {
+                    ToolProcess.report(e.message)
+                }
+            }
+            pending.removeAll()
+        }
+        try inputs.forEach { frame, index in
+            pending.append((frame, index))
+            if pending.count >= 2 * max(jobs, 1) { try flush() }
+        }
+        try flush()
+        if total == 0 { throw BSQError("the input holds no frames") }
+        return (processed, total)
+    }
+
+    /// One frame's waveform; errors name the frame.
+    func synthesize(_ frame: Frame, index: Int, cache: InverseCache) throws -> MelVocoder.Output {
+        let label = frame.label(index: index)
+        do {
+            let mel = try MelFrame(frame)
+            var analysis = MelAnalysis()
+            if let m = frame.meta["mel"] {
+                analysis = try MelAnalysis(metadata: m)
+                guard analysis.nMels == mel.nMels else {
+                    throw BSQError("the metadata says \(analysis.nMels) mel bands, the frame has \(mel.nMels)")
+                }
+            } else {
+                analysis.nMels = mel.nMels
+                if !quiet && cache.firstWarning() {
+                    ToolProcess.warn("\(label): no mel analysis in the metadata: assuming mel's defaults")
+                }
+            }
+            return try vocoder.synthesize(decibels: mel.values, frames: mel.frames, inverse: cache.inverse(analysis))
+        } catch let e as BSQError {
+            throw BSQError("\(label): \(e.message)")
+        }
+    }
+
+    /// A frame's file name under the folder, without extension: its key with
+    /// empty, `.` and `..` parts dropped, or `frame-N` for a frame without one.
+    public static func fileName(key: String?, index: Int) -> String {
+        let parts = (key ?? "").split(separator: "/").filter { $0 != "." && $0 != ".." }
+        return parts.isEmpty || key == "-" ? "frame-\(index)" : parts.joined(separator: "/")
+    }
+
+    public static func fileExtension(_ format: SoundFile.Format) -> String {
+        switch format {
+        case .wav16, .wavFloat: return "wav"
+        default: return format.rawValue
+        }
+    }
+
+    /// The format a file name asks for by its extension (nil: not an audio extension the kit writes).
+    public static func format(forPath path: String) -> SoundFile.Format? {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        guard let dot = name.lastIndex(of: ".") else { return nil }
+        switch name[name.index(after: dot)...].lowercased() {
+        case "wav", "wave": return .wav16
+        case "flac": return .flac
+        case "ogg", "oga": return .ogg
+        case "opus": return .opus
+        case "mp3": return .mp3
+        default: return nil
+        }
+    }
+}
+
+/// One `MelInverse` per distinct analysis (its pseudo-inverse takes a few
+/// milliseconds to make), shared by the worker threads.
+final class InverseCache: @unchecked Sendable {
+    private let lock = NSLockLite()
+    private var made: [(MelAnalysis, MelInverse)] = []
+    private var warned = false
+
+    func inverse(_ analysis: MelAnalysis) -> MelInverse {
+        if let hit = lock.sync({ made.first { $0.0 == analysis }?.1 }) { return hit }
+        let inverse = MelInverse(analysis)
+        lock.sync { if !made.contains(where: { $0.0 == analysis }) { made.append((analysis, inverse)) } }
+        return inverse
+    }
+
+    /// True the first time only.
+    func firstWarning() -> Bool { lock.sync { defer { warned = true }; return !warned } }
+}

@@ -1,0 +1,141 @@
+import Foundation
+
+/// librosa's `stft` and `istft` with a periodic Hann window of `win_length`
+/// centred in N = `n_fft`, hop `hop_length`, and (when centred) the signal
+/// padded by N/2 each side, on the FFTW plans of `RealFFT`:
+///
+///     X[t, k] = Σₙ w[n] · ỹ[t·hop + n] · e^{−2πikn/N}
+///     y[n]    = Σₜ w[n − t·hop] · irfft(X[t])[n − t·hop]  /  Σₜ w²[n − t·hop]
+///
+/// (the division only where the window sum-square exceeds the smallest
+/// normal float, then N/2 samples trimmed each side when centred). Spectra
+/// are time-major, `[frames, bins]` of interleaved (re, im) pairs.
+public struct STFT: Sendable {
+    public let nFFT: Int
+    public let hop: Int
+    public let center: Bool
+    public let padMode: MelAnalysis.PadMode
+    /// The window, zero outside its `win_length` samples.
+    public let window: [Float]
+    let fft: RealFFT
+
+    public init(_ analysis: MelAnalysis) {
+        nFFT = analysis.nFFT
+        hop = analysis.hopLength
+        center = analysis.center
+        padMode = analysis.padMode
+        let n = analysis.nFFT, wl = analysis.resolvedWinLength
+        var w = [Float](repeating: 0, count: n)
+        let left = (n - wl) / 2
+        for i in 0..<wl { w[left + i] = Float(0.5 - 0.5 * cos(2.0 * Double.pi * Double(i) / Double(wl))) }
+        window = w
+        fft = RealFFT.shared(n)
+    }
+
+    public var bins: Int { nFFT / 2 + 1 }
+
+    /// Frames of the STFT of `samples` samples.
+    public func frameCount(samples: Int) -> Int {
+        center ? 1 + samples / hop : (samples < nFFT ? 0 : 1 + (samples - nFFT) / hop)
+    }
+
+    /// Samples `istft` makes from `frames` frames (librosa's length with `length=None`).
+    public func signalLength(frames: Int) -> Int {
+        guard frames > 0 else { return 0 }
+        return nFFT + hop * (frames - 1) - (center ? 2 * (nFFT / 2) : 0)
+    }
+
+    /// Buffers one thread reuses across transforms.
+    public final class Workspace {
+        let frame: AlignedFloats
+        let spectrum: AlignedFloats
+        var padded: [Float] = []
+        /// 1 / Σₜ w²[n − t·hop] (0 where that sum is tiny), for one frame count.
+        var normalizer: (frames: Int, values: [Float])?
+
+        public init(nFFT: Int) {
+            frame = AlignedFloats(count: nFFT)
+            spectrum = AlignedFloats(count: 2 * (nFFT / 2 + 1))
+        }
+    }
+
+    /// The STFT of `y` into `spectrum` (`frameCount(y.count)` rows of 2·bins floats).
+    public func forward(_ y: UnsafeBufferPointer<Float>, into spectrum: UnsafeMutablePointer<Float>, _ ws: Workspace) {
+        let frames = frameCount(samples: y.count)
+        let pad = center ? nFFT / 2 : 0
+        if ws.padded.count != y.count + 2 * pad { ws.padded = [Float](repeating: 0, count: y.count + 2 * pad) }
+        ws.padded.withUnsafeMutableBufferPointer { p in
+            STFT.pad(y, by: pad, mode: padMode, into: p)
+            window.withUnsafeBufferPointer { w in
+                let input = ws.frame.pointer
+                for t in 0..<frames {
+                    let x = p.baseAddress! + t * hop
+                    for i in 0..<nFFT { input[i] = x[i] * w[i] }
+                    // FFTW runs the plan's SIMD codelets: aligned buffers only
+                    fft.forward(input, ws.spectrum.pointer)
+                    (spectrum + t * 2 * bins).update(from: ws.spectrum.pointer, count: 2 * bins)
+                }
+            }
+        }
+    }
+
+    /// The inverse STFT of `frames` rows of `spectrum` into `y` (`signalLength(frames)` samples).
+    public func inverse(_ spectrum: UnsafePointer<Float>, frames: Int, into y: UnsafeMutablePointer<Float>, _ ws: Workspace) {
+        let full = nFFT + hop * (frames - 1), trim = center ? nFFT / 2 : 0
+        let count = signalLength(frames: frames)
+        if ws.padded.count != full { ws.padded = [Float](repeating: 0, count: full) }
+        if ws.normalizer?.frames != frames { ws.normalizer = (frames, normalizer(frames: frames)) }
+        let scale = 1 / Float(nFFT)
+        ws.padded.withUnsafeMutableBufferPointer { p in
+            p.update(repeating: 0)
+            window.withUnsafeBufferPointer { w in
+                let bins2 = 2 * bins
+                for t in 0..<frames {
+                    ws.spectrum.pointer.update(from: spectrum + t * bins2, count: bins2)
+                    fft.inverse(ws.spectrum.pointer, ws.frame.pointer)
+                    let out = p.baseAddress! + t * hop, f = ws.frame.pointer
+                    for i in 0..<nFFT { out[i] += w[i] * (f[i] * scale) }
+                }
+            }
+            ws.normalizer!.values.withUnsafeBufferPointer { norm in
+                for i in 0..<count { y[i] = p[trim + i] * norm[i] }
+            }
+        }
+    }
+
+    /// 1 / the window sum-square over the output samples (librosa's
+    /// `window_sumsquare`, summed in float32), 0 where the sum is tiny.
+    func normalizer(frames: Int) -> [Float] {
+        let full = nFFT + hop * (frames - 1), trim = center ? nFFT / 2 : 0
+        var sum = [Float](repeating: 0, count: full)
+        for t in 0..<frames { for i in 0..<nFFT { sum[t * hop + i] += window[i] * window[i] } }
+        return (0..<signalLength(frames: frames)).map { i in
+            let s = sum[trim + i]
+            return s > Float.leastNormalMagnitude ? 1 / s : 0
+        }
+    }
+
+    /// `y` with `pad` samples each side into `out`: zeros, or numpy's
+    /// "reflect" (mirror without repeating the edge, repeated for signals
+    /// shorter than the padding).
+    public static func pad(_ y: UnsafeBufferPointer<Float>, by pad: Int, mode: MelAnalysis.PadMode, into out: UnsafeMutableBufferPointer<Float>) {
+        let len = y.count
+        if len > 0 { (out.baseAddress! + pad).update(from: y.baseAddress!, count: len) }
+        guard pad > 0 else { return }
+        guard mode == .reflect, len > 0 else {
+            for j in 0..<pad { out[j] = 0; out[pad + len + j] = 0 }
+            return
+        }
+        let period = 2 * (len - 1)
+        func source(_ i: Int) -> Int {
+            if period == 0 { return 0 }
+            var m = i % period
+            if m < 0 { m += period }
+            return m >= len ? period - m : m
+        }
+        for j in 0..<pad {
+            out[j] = y[source(j - pad)]
+            out[pad + len + j] = y[source(len + j)]
+        }
+    }
+}

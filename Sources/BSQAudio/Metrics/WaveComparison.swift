@@ -1,0 +1,72 @@
+import Foundation
+
+/// `wav-metrics`' job: reference and hypothesis audio, two files or two
+/// folders whose files are matched by key (the path relative to the folder
+/// without its extension, as `mel` keys them), compared pair by pair.
+///
+/// Each file is decoded and averaged to mono; a hypothesis at another rate
+/// is resampled to the reference's (libsoxr, as `mel` does); both are cut to
+/// the shorter length (`mel2wav` gives hop·(frames − 1) samples, up to a hop
+/// fewer than the original). A key on one side only, or a file that cannot
+/// be read, is reported and skipped.
+public struct WaveComparison {
+    public var ref: String
+    public var hyp: String
+    public var jobs: Int
+
+    public init(ref: String, hyp: String, jobs: Int = 1) {
+        self.ref = ref
+        self.hyp = hyp
+        self.jobs = jobs
+    }
+
+    /// The compared pairs, in the reference's order, and how many keys there were.
+    public func run() throws -> (rows: [(key: String, metrics: WaveformMetrics)], total: Int) {
+        let refDir = AudioInputs.isDirectory(ref), hypDir = AudioInputs.isDirectory(hyp)
+        guard refDir == hypDir else {
+            throw BSQError("REF and HYP must both be files or both be folders (\(refDir ? ref : hyp) is a folder)")
+        }
+        let refs = try AudioInputs.expand([ref]), hyps = try AudioInputs.expand([hyp])
+        var pairs: [(key: String, ref: String, hyp: String)] = []
+        var missing = 0
+        if refDir {
+            let byKey = Dictionary(hyps.map { ($0.key, $0.path) }, uniquingKeysWith: { a, _ in a })
+            let refKeys = Set(refs.map(\.key))
+            for r in refs {
+                if let h = byKey[r.key] { pairs.append((r.key, r.path, h)) }
+                else { ToolProcess.report("\(r.key): in \(ref) but not in \(hyp)"); missing += 1 }
+            }
+            for h in hyps where !refKeys.contains(h.key) {
+                ToolProcess.report("\(h.key): in \(hyp) but not in \(ref)")
+                missing += 1
+            }
+        } else {
+            pairs = [(refs[0].key, refs[0].path, hyps[0].path)]
+        }
+        BLAS.setThreads(1)
+        var rows: [(key: String, metrics: WaveformMetrics)] = []
+        let work = pairs
+        OrderedParallel.run(count: work.count, jobs: jobs, work: { i -> Result<WaveformMetrics, BSQError> in
+            do { return .success(try WaveComparison.compare(ref: work[i].ref, hyp: work[i].hyp)) }
+            catch let e as BSQError { return .failure(e) }
+            catch { return .failure(BSQError("\(work[i].key): \(error)")) }
+        }, consume: { i, result in
+            switch result {
+            case .success(let m): rows.append((work[i].key, m))
+            case .failure(let e): ToolProcess.report(e.message)
+            }
+        })
+        return (rows, pairs.count + missing)
+    }
+
+    /// The metrics of one pair of files.
+    public static func compare(ref: String, hyp: String) throws -> WaveformMetrics {
+        let rate = try SoundFile(path: ref).sampleRate
+        var x = try AudioLoader.loadMono(.path(ref), sampleRate: rate)
+        var y = try AudioLoader.loadMono(.path(hyp), sampleRate: rate)
+        let n = min(x.count, y.count)
+        x.removeLast(x.count - n)
+        y.removeLast(y.count - n)
+        return WaveformMetrics(ref: x, hyp: y, sampleRate: rate)
+    }
+}

@@ -1,0 +1,207 @@
+import Foundation
+
+/// The training loop of `bsq-train train`: batches made ahead in the
+/// background, a `TrainingStep` per batch, gradient clipping, AdamW at the
+/// scheduled learning rate, the EMA update; JSON log lines, validation with
+/// the EMA weights, checkpoints (the last `keep` of them kept) and a save on
+/// SIGINT/SIGTERM.
+public final class Trainer {
+    public let state: TrainingState
+    public let data: TrainingData
+    public let validation: ValidationSet?
+    public let directory: String
+    public let threads: Int
+    public var logPath: String
+    public var progress = false
+    public var plot: ((String) throws -> Void)?
+    private var log: FileHandle?
+
+    /// Checkpoint file of `step` in the run folder.
+    public static func checkpointName(step: Int) -> String { String(format: "step-%08d.safetensors", step) }
+    public static let finalName = "model.safetensors"
+
+    public init(state: TrainingState, data: TrainingData, validation: ValidationSet?, directory: String,
+                log: String?, threads: Int) {
+        self.state = state
+        self.data = data
+        self.validation = validation
+        self.directory = directory
+        self.threads = threads
+        logPath = log ?? directory + "/log.jsonl"
+    }
+
+    /// Step checkpoints in `directory`, oldest first.
+    public static func checkpoints(in directory: String) -> [(step: Int, path: String)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.compactMap { n -> (Int, String)? in
+            guard n.hasPrefix("step-"), n.hasSuffix(".safetensors"), let s = Int(n.dropFirst(5).dropLast(12)) else { return nil }
+            return (s, directory + "/" + n)
+        }.sorted { $0.0 < $1.0 }
+    }
+
+    /// The checkpoint to resume from when given a run folder: its latest step checkpoint or final model.
+    public static func latest(in directory: String) throws -> String {
+        var best = checkpoints(in: directory).last
+        let final = directory + "/" + finalName
+        if FileManager.default.fileExists(atPath: final), let s = try? SafeTensors(path: final),
+           let st = s.metadata["step"].flatMap({ Int($0) }), st >= (best?.step ?? -1) {
+            best = (st, final)
+        }
+        guard let best else { throw BSQError("\(directory): no checkpoint to resume from") }
+        return best.path
+    }
+
+    /// Opens the log: a fresh run refuses an existing one; a resumed run keeps
+    /// its lines up to the resumed step (rewritten atomically) and appends.
+    private func openLog(resumed: Bool) throws {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: logPath) {
+            guard resumed else { throw BSQError("\(logPath): exists (a new run does not overwrite a log)") }
+            let text = String(decoding: try ByteSource(path: logPath).readAll(), as: UTF8.self)
+            var kept = ""
+            for line in text.split(whereSeparator: \.isNewline) {
+                if let v = try? JSONValue.parse(String(line)), let s = v["step"]?.int, s > state.step { continue }
+                kept += line + "\n"
+            }
+            let f = try AtomicFile(path: logPath)
+            try f.write(Array(kept.utf8))
+            try f.commit()
+        } else {
+            guard fm.createFile(atPath: logPath, contents: nil) else { throw BSQError("\(logPath): cannot create the log") }
+        }
+        guard let h = FileHandle(forWritingAtPath: logPath) else { throw BSQError("\(logPath): cannot open the log") }
+        h.seekToEndOfFile()
+        log = h
+    }
+
+    private func write(_ o: JSONObject) {
+        log?.write(Data((JSONValue.object(o).serialized() + "\n").utf8))
+    }
+
+    /// Runs from the state's step to `run.train.steps`; returns the path of the last checkpoint written.
+    @discardableResult
+    public func run(resumed: Bool) throws -> String {
+        let t = state.run.train, c = state.run.model
+        try openLog(resumed: resumed)
+        defer { try? log?.close() }
+        let step = TrainingStep(config: c, batch: t.batch, recompute: t.recompute, threads: threads)
+        step.loss = t.loss(c)
+        let prefetch = BatchPrefetcher(data, batch: t.batch, from: state.step)
+        defer { prefetch.stop() }
+        var grads = [Float](repeating: 0, count: state.layout.count)
+        let bar = ProgressBar(total: t.steps, label: "steps", enabled: progress && FileHandleStderr.isTerminal)
+        var windowStart = Date(), windowSteps = 0
+        let runStart = Date(), firstStep = state.step
+        var lastSaved = ""
+        if state.step == 0, let validation { try validate(validation) }
+        while state.step < t.steps {
+            let s = state.step
+            let mel = try prefetch.take(s)
+            let lr = t.learningRate(step: s)
+            let r = state.params.withUnsafeMutableBufferPointer { p in
+                grads.withUnsafeMutableBufferPointer { g in
+                    mel.withUnsafeBufferPointer { m in step.run(params: p.baseAddress!, grads: g.baseAddress!, mel: m.baseAddress!, step: s) }
+                }
+            }
+            guard r.total.isFinite else {
+                throw BSQError("step \(s + 1): the loss is \(r.total); lower train.lr or raise train.warmup")
+            }
+            let norm = grads.withUnsafeMutableBufferPointer { g in
+                t.clip > 0 ? AdamW.clip(g.baseAddress!, count: g.count, maxNorm: Float(t.clip)) : AdamW.norm(g.baseAddress!, count: g.count)
+            }
+            state.params.withUnsafeMutableBufferPointer { p in
+                grads.withUnsafeBufferPointer { g in
+                    state.optimizer.update(p.baseAddress!, grads: g.baseAddress!, decay: state.decay, lr: Float(lr))
+                }
+                state.ema.withUnsafeMutableBufferPointer { e in
+                    AdamW.updateEMA(e.baseAddress!, p.baseAddress!, count: p.count, decay: Float(t.ema))
+                }
+            }
+            state.step += 1
+            windowSteps += 1
+            let done = state.step
+            if done % t.log_every == 0 || done == t.steps {
+                let seconds = Date().timeIntervalSince(windowStart)
+                var codes = CodeStatistics(bits: c.embed_dim)
+                codes.add(tokens: r.tokens, seconds: 1)
+                var o = JSONObject()
+                o["kind"] = "train"
+                o["step"] = JSONValue(done)
+                o["loss"] = .number(r.total)
+                o["l1"] = .number(r.l1)
+                o["l1_db"] = .number(r.l1 * (c.db_max - c.db_min) / 2)
+                o["commit"] = .number(r.quantizer.commit)
+                o["h_ps"] = .number(r.quantizer.hPerSample)
+                o["h_cb"] = .number(r.quantizer.hCodebook)
+                o["lq"] = .number(r.quantizer.lq)
+                o["lambda_q"] = .number(r.lambdaQ)
+                o["lr"] = .number(lr)
+                o["grad_norm"] = .number(Double(norm))
+                o["code_entropy"] = .number(codes.entropy)
+                o["code_usage"] = JSONValue(codes.distinct)
+                o["steps_per_s"] = .number(Double(windowSteps) / seconds)
+                o["samples_per_s"] = .number(Double(windowSteps * t.batch) / seconds)
+                write(o)
+                windowStart = Date(); windowSteps = 0
+            }
+            let elapsed = Date().timeIntervalSince(runStart), rate = Double(done - firstStep) / max(elapsed, 1e-9)
+            bar.update(done, note: String(format: "loss %.4f  L1 %.2f dB  %.2f steps/s  ETA %@", r.total,
+                                          r.l1 * (c.db_max - c.db_min) / 2, rate, Trainer.clock(Double(t.steps - done) / rate)))
+            if let validation, done % t.val_every == 0 || done == t.steps {
+                bar.finish()
+                try validate(validation)
+            }
+            let interrupted = ToolProcess.interruption != 0
+            if done % t.checkpoint_every == 0 || interrupted || done == t.steps {
+                bar.finish()
+                lastSaved = try checkpoint(final: done == t.steps)
+                try plot?(logPath)
+            }
+            if interrupted {
+                bar.finish()
+                ToolProcess.report("interrupted at step \(done); saved \(lastSaved) (continue with --resume \(directory))")
+                try? log?.close()
+                exit(128 + ToolProcess.interruption)
+            }
+        }
+        bar.finish()
+        return lastSaved
+    }
+
+    /// Evaluates the EMA weights on the held-out set and logs a `val` line.
+    private func validate(_ v: ValidationSet) throws {
+        let c = state.run.model
+        let r = v.evaluate(config: c, weights: state.ema, threads: threads)
+        var o = JSONObject()
+        o["kind"] = "val"
+        o["step"] = JSONValue(state.step)
+        o["l1_db"] = .number(r.spec.mae)
+        o["lsd"] = .number(r.spec.lsd)
+        o["code_entropy"] = .number(r.codes.entropy)
+        o["code_usage"] = JSONValue(r.codes.distinct)
+        o["usage"] = .number(r.codes.usage)
+        o["bits_per_s"] = .number(r.codes.bitsPerSecond)
+        write(o)
+    }
+
+    /// Saves a step checkpoint (removing the oldest beyond `keep`), and at
+    /// the end also the final model.
+    private func checkpoint(final: Bool) throws -> String {
+        let path = directory + "/" + Trainer.checkpointName(step: state.step)
+        try state.save(to: path)
+        let all = Trainer.checkpoints(in: directory)
+        for old in all.dropLast(state.run.train.keep) { unlink(old.path) }
+        if final {
+            let f = directory + "/" + Trainer.finalName
+            try state.save(to: f)
+            return f
+        }
+        return path
+    }
+
+    static func clock(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "--:--" }
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%02d:%02d", s / 60, s % 60)
+    }
+}

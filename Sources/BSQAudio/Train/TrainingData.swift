@@ -1,0 +1,187 @@
+import Foundation
+
+/// The training examples: audio files (analysed with `mel`'s defaults when
+/// drawn) or mel frames held in memory, and the crops a run draws from them.
+///
+/// Sample i of the run (step·batch + j) comes from example perm_e[i mod N] of
+/// epoch e = i div N, where perm_e is a Fisher–Yates shuffle seeded by (seed, e);
+/// its crop offset and SpecAugment masks come from a generator seeded by
+/// (seed, i). So the data a step sees depends only on the seed and the step,
+/// and a resumed run draws exactly what an uninterrupted one would.
+public final class TrainingData: @unchecked Sendable {
+    public enum Example: Sendable {
+        case audio(AudioInput)
+        case mel(values: [Float], frames: Int, key: String)
+
+        public var key: String {
+            switch self {
+            case .audio(let a): return a.key
+            case .mel(_, _, let key): return key
+            }
+        }
+    }
+
+    public let examples: [Example]
+    public let model: ModelConfig
+    public let seed: UInt64
+    public let specAugment: SpecAugment?
+    let spectrogram: MelSpectrogram
+    private var permutation: (epoch: Int, order: [Int])?
+    private let lock = NSLockLite()
+
+    public init(examples: [Example], model: ModelConfig, seed: UInt64, specAugment: SpecAugment?,
+                analysis: MelAnalysis = MelAnalysis()) throws {
+        if examples.isEmpty { throw BSQError("no training data") }
+        if analysis.nMels != model.n_mels {
+            throw BSQError("model.n_mels is \(model.n_mels) but the mel analysis makes \(analysis.nMels)")
+        }
+        self.examples = examples
+        self.model = model
+        self.seed = seed
+        self.specAugment = specAugment
+        spectrogram = MelSpectrogram(analysis)
+    }
+
+    /// The examples named by command-line operands: folders of audio
+    /// (searched as `mel` does), audio files, and files or stdin ("-") of
+    /// mel frames (recognised by the BSQT magic); lists add audio files.
+    /// Checks that every audio file opens and every mel frame fits the model.
+    public static func examples(operands: [String], lists: [String], root: String?, model: ModelConfig) throws -> [Example] {
+        var out: [Example] = []
+        var audio: [AudioInput] = []
+        for op in operands {
+            if op == "-" || (!AudioInputs.isDirectory(op) && isFrameFile(op)) {
+                try FrameInputs([op]).forEach { frame, i in
+                    let mel: MelFrame
+                    do { mel = try MelFrame(frame) } catch let e as BSQError {
+                        throw BSQError("\(FrameMatcher.name(op)): \(frame.label(index: i)): \(e.message)")
+                    }
+                    guard mel.nMels == model.n_mels else {
+                        throw BSQError("\(FrameMatcher.name(op)): \(frame.label(index: i)) has \(mel.nMels) mel bins, the model \(model.n_mels)")
+                    }
+                    guard mel.frames > 0 else { return }
+                    out.append(.mel(values: mel.values, frames: mel.frames, key: mel.key ?? "\(op)#\(i)"))
+                }
+            } else {
+                audio += try AudioInputs.expand([op])
+            }
+        }
+        for l in lists { audio += try AudioInputs.fromList(l, root: root) }
+        for a in audio { _ = try SoundFile(path: a.path) }
+        out += audio.map { .audio($0) }
+        return out
+    }
+
+    static func isFrameFile(_ path: String) -> Bool {
+        guard let f = fopen(path, "rb") else { return false }
+        defer { fclose(f) }
+        var magic = [UInt8](repeating: 0, count: 4)
+        return fread(&magic, 1, 4, f) == 4 && magic == Array("BSQT".utf8)
+    }
+
+    /// The whole mel of an example, in dB.
+    public func mel(_ e: Example) throws -> (values: [Float], frames: Int) {
+        switch e {
+        case .mel(let v, let f, _): return (v, f)
+        case .audio(let a):
+            let y = try AudioLoader.loadMono(.path(a.path), sampleRate: spectrogram.analysis.sampleRate)
+            let m = try spectrogram.compute(y)
+            return (m.values, m.frames)
+        }
+    }
+
+    /// Example index of sample `i` of the run.
+    func exampleIndex(sample i: Int) -> Int {
+        let n = examples.count, epoch = i / n
+        return lock.sync {
+            if permutation?.epoch != epoch {
+                var order = Array(0..<n)
+                var rng = SplitMix64(seed: seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(epoch + 1))
+                for k in stride(from: n - 1, to: 0, by: -1) { order.swapAt(k, Int(rng.next() % UInt64(k + 1))) }
+                permutation = (epoch, order)
+            }
+            return permutation!.order[i % n]
+        }
+    }
+
+    /// Sample `i`: `frames` rows of an example from a random offset (padded
+    /// with db_min when the example is shorter), SpecAugment applied if on.
+    public func sample(_ i: Int, into out: UnsafeMutablePointer<Float>) throws {
+        let c = model, example = examples[exampleIndex(sample: i)]
+        let (values, frames) = try mel(example)
+        var rng = SplitMix64(seed: seed ^ (0xD1B5_4A32_D192_ED03 &* UInt64(i + 1)))
+        let offset = frames > c.frames ? Int(rng.next() % UInt64(frames - c.frames + 1)) : 0
+        let rows = min(frames, c.frames)
+        var crop = [Float](repeating: Float(c.db_min), count: c.frames * c.n_mels)
+        for k in 0..<(rows * c.n_mels) { crop[k] = max(Float(c.db_min), min(Float(c.db_max), values[offset * c.n_mels + k])) }
+        if let specAugment {
+            crop = specAugment.apply(crop, frames: c.frames, nMels: c.n_mels, topDB: nil, rng: &rng).values
+        }
+        out.update(from: crop, count: crop.count)
+    }
+
+    /// The mel of step `step`: [batch, frames, n_mels].
+    public func batch(step: Int, size: Int) throws -> [Float] {
+        let n = model.frames * model.n_mels
+        var out = [Float](repeating: 0, count: size * n)
+        try out.withUnsafeMutableBufferPointer { o in
+            for j in 0..<size { try sample(step * size + j, into: o.baseAddress! + j * n) }
+        }
+        return out
+    }
+}
+
+/// Batches made ahead on a background thread, in step order, so that the
+/// training loop never waits for decoding and analysis.
+public final class BatchPrefetcher: @unchecked Sendable {
+    private let data: TrainingData
+    private let size: Int
+    private let ahead: Int
+    private var ready: [Int: Result<[Float], Error>] = [:]
+    private var next: Int
+    private var stopped = false
+    private let cond = NSCondition()
+
+    public init(_ data: TrainingData, batch: Int, from step: Int, ahead: Int = 2) {
+        self.data = data
+        size = batch
+        self.ahead = ahead
+        next = step
+        let t = Thread { [unowned self] in self.loop() }
+        t.stackSize = 1 << 22
+        t.start()
+    }
+
+    private func loop() {
+        while true {
+            cond.lock()
+            while !stopped && ready.count >= ahead { cond.wait() }
+            if stopped { cond.unlock(); return }
+            let step = next
+            next += 1
+            cond.unlock()
+            let r = Result { try data.batch(step: step, size: size) }
+            cond.lock()
+            ready[step] = r
+            cond.broadcast()
+            cond.unlock()
+        }
+    }
+
+    /// The batch of `step` (steps must be asked for in order).
+    public func take(_ step: Int) throws -> [Float] {
+        cond.lock()
+        defer { cond.unlock() }
+        while ready[step] == nil { cond.wait() }
+        let r = ready.removeValue(forKey: step)!
+        cond.broadcast()
+        return try r.get()
+    }
+
+    public func stop() {
+        cond.lock()
+        stopped = true
+        cond.broadcast()
+        cond.unlock()
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+
+/// Everything a run needs to continue: the resolved configuration, the
+/// weights (BatchNorm running statistics included), their EMA, the AdamW
+/// moments and the step. Saved as one safetensors checkpoint: the weights
+/// under MODEL.md's keys, `ema.*`, `optimizer.exp_avg.*`, `optimizer.exp_avg_sq.*`,
+/// and in `__metadata__` the model `config`, the `run` configuration and the `step`.
+/// The data order needs no state of its own: it is a function of seed and step.
+public final class TrainingState {
+    public let run: RunConfig
+    public let layout: ParameterLayout
+    public var params: [Float]
+    public var ema: [Float]
+    public var optimizer: AdamW
+    /// Steps done.
+    public var step: Int
+    /// Which elements take weight decay: tensors of two or more dimensions.
+    public let decay: [Bool]
+
+    /// A fresh run: weights initialised from `run.train.seed` (or taken from `weights`).
+    public init(run: RunConfig, weights: [Float]? = nil) {
+        self.run = run
+        layout = ParameterLayout(run.model)
+        params = weights ?? Checkpoint.initialized(run.model, seed: run.train.seed).weights
+        ema = params
+        optimizer = TrainingState.adamW(run.train, count: layout.count)
+        step = 0
+        decay = TrainingState.decayMask(layout)
+    }
+
+    /// Loads a checkpoint written by `save`.
+    public init(resume path: String) throws {
+        let file = try SafeTensors(path: path)
+        guard let text = file.metadata["run"], let stepText = file.metadata["step"], let step = Int(stepText),
+              let adamText = file.metadata["optimizer_step"], let adamStep = Int(adamText) else {
+            throw BSQError("\(path): not a training checkpoint (no run configuration, step or optimizer state)")
+        }
+        let run: RunConfig
+        do { run = try RunConfig.decode(json: text) } catch let e as BSQError { throw BSQError("\(path): \(e.message)") }
+        let layout = ParameterLayout(run.model)
+        func read(_ prefix: String) throws -> [Float] {
+            var out = [Float](repeating: 0, count: layout.count)
+            try out.withUnsafeMutableBufferPointer { o in
+                for s in layout.slots {
+                    guard let e = file.entry(prefix + s.name) else { throw BSQError("\(path): missing tensor '\(prefix + s.name)'") }
+                    guard e.shape == s.shape else { throw BSQError("\(path): tensor '\(prefix + s.name)' has shape \(e.shape), expected \(s.shape)") }
+                    try file.floats(e, into: o.baseAddress! + s.offset)
+                }
+            }
+            return out
+        }
+        var optimizer = TrainingState.adamW(run.train, count: layout.count)
+        optimizer.m = try read("optimizer.exp_avg.")
+        optimizer.v = try read("optimizer.exp_avg_sq.")
+        optimizer.step = adamStep
+        params = try read("")
+        ema = try read("ema.")
+        self.optimizer = optimizer
+        self.run = run
+        self.layout = layout
+        self.step = step
+        decay = TrainingState.decayMask(layout)
+    }
+
+    static func adamW(_ t: TrainConfig, count: Int) -> AdamW {
+        var a = AdamW(count: count)
+        a.beta1 = Float(t.beta1); a.beta2 = Float(t.beta2); a.eps = Float(t.eps); a.weightDecay = Float(t.weight_decay)
+        return a
+    }
+
+    static func decayMask(_ layout: ParameterLayout) -> [Bool] {
+        var mask = [Bool](repeating: false, count: layout.count)
+        for s in layout.slots where s.shape.count >= 2 { for i in s.offset..<(s.offset + s.count) { mask[i] = true } }
+        return mask
+    }
+
+    /// Writes the whole state atomically.
+    public func save(to path: String) throws {
+        var extra: [(name: String, shape: [Int], values: [Float])] = []
+        for (prefix, values) in [("ema.", ema), ("optimizer.exp_avg.", optimizer.m), ("optimizer.exp_avg_sq.", optimizer.v)] {
+            for s in layout.slots { extra.append((prefix + s.name, s.shape, Array(values[s.offset..<(s.offset + s.count)]))) }
+        }
+        try Checkpoint(config: run.model, weights: params).write(to: path, extra: extra, metadata: [
+            ("run", run.json), ("step", String(step)), ("optimizer_step", String(optimizer.step)),
+        ])
+    }
+}

@@ -1,0 +1,88 @@
+import ArgumentParser
+import BSQAudio
+import Foundation
+
+@main
+struct Mel2Wav: ToolCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mel2wav",
+        abstract: "Turn mel frames (dB) back into audio with fast Griffin-Lim, as librosa's mel_to_audio does.",
+        discussion: """
+            Each INPUT is a BSQT stream of mel frames (- or none for standard input), such as mel \
+            or bsq-decode write. Each frame is converted back to power with the analysis in its \
+            metadata, to an STFT magnitude by non-negative least squares, and to a waveform by \
+            --iters iterations of fast Griffin-Lim from random phase (librosa's \
+            feature.inverse.mel_to_audio with random_state=--seed). Frames whose dB reference is \
+            max have lost their level: they are scaled to a peak of 0.9 (see --peak). One frame \
+            goes to standard output or to -o FILE; a stream of several needs -o DIR, where each \
+            frame becomes DIR/KEY.wav.
+
+            Examples:
+              mel a.wav | mel2wav -o a.rec.wav
+              mel a.wav | bsq-encode -m model.safetensors | bsq-decode -m model.safetensors | mel2wav -o a.rec.wav
+              mel2wav -o rec/ -j 4 dev-clean.mel
+              mel2wav --iters 100 --format flac < a.mel > a.rec.flac
+            """)
+
+    @Argument(help: "BSQT streams of mel frames (- for standard input, the default).")
+    var inputs: [String] = []
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write to this audio file, or, for a folder (an existing one, or a path ending in /), one file per frame named by its key.", valueName: "file|dir"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("Audio format: wav (16-bit), wav-float, flac, ogg, opus or mp3 (default: by the extension of -o FILE, else wav).", valueName: "format"))
+    var format: SoundFile.Format?
+
+    @Option(help: ArgumentHelp("Griffin-Lim iterations (default 32).", valueName: "n"))
+    var iters = 32
+    @Option(help: ArgumentHelp("Momentum of fast Griffin-Lim, 0 for the original algorithm (default 0.99).", valueName: "m"))
+    var momentum = 0.99
+    @Option(help: ArgumentHelp("Initial phase: random (default) or zeros.", valueName: "random|zeros"))
+    var initPhase: InitPhase = .random
+    @Option(help: ArgumentHelp("Seed of the random initial phase: numpy's RandomState(seed), as librosa's random_state (default 0).", valueName: "n"))
+    var seed: UInt32 = 0
+    @Option(help: ArgumentHelp("Scale each output to this peak (default: 0.9 when the frames' dB reference is max, else keep the level).", valueName: "p"))
+    var peak: Double?
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Frames processed in parallel (default: the number of cores).", valueName: "n"))
+    var jobs: Int?
+    @Flag(name: .shortAndLong, help: "No warnings on standard error.")
+    var quiet = false
+
+    enum InitPhase: String, ExpressibleByArgument, CaseIterable { case random, zeros }
+
+    func validate() throws {
+        if iters < 0 { throw ValidationError("--iters must be >= 0 (got \(iters))") }
+        if !(momentum >= 0) || !momentum.isFinite { throw ValidationError("--momentum must be >= 0 (got \(momentum))") }
+        if let peak, !(peak > 0 && peak <= 1) { throw ValidationError("--peak must be > 0 and at most 1 (got \(peak))") }
+        if let jobs, jobs <= 0 { throw ValidationError("--jobs must be > 0 (got \(jobs))") }
+        if inputs.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
+    }
+
+    func run() throws {
+        var vocoder = MelVocoder()
+        vocoder.iterations = iters
+        vocoder.momentum = momentum
+        vocoder.initialization = initPhase == .zeros ? .zeros : .random(seed: seed)
+        vocoder.peak = peak
+        let destination: VocoderBatch.Destination
+        var chosen = format
+        if let output {
+            var isDir: ObjCBool = false
+            if output.hasSuffix("/") || (FileManager.default.fileExists(atPath: output, isDirectory: &isDir) && isDir.boolValue) {
+                destination = .folder(output)
+            } else {
+                destination = .file(output)
+                if chosen == nil { chosen = VocoderBatch.format(forPath: output) }
+            }
+        } else {
+            destination = .standardOutput
+        }
+        let batch = VocoderBatch(vocoder: vocoder, format: chosen ?? .wav16,
+                                 jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, quiet: quiet)
+        let (processed, total) = try batch.run(FrameInputs(inputs), to: destination)
+        try ToolProcess.finishBatch(processed: processed, of: total)
+    }
+}
+
+extension SoundFile.Format: ExpressibleByArgument {}
