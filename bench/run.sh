@@ -5,6 +5,9 @@
 #           against librosa and torchaudio on one core each; mel on one and on two cores
 #   wave:   mel2wav (NNLS + 32 iterations of fast Griffin-Lim) against librosa's
 #           mel_to_audio on the first WAVE_FILES (default 6, ~1 minute) utterances, one core each
+#   train:  bsq-train train steps/s, samples/s and peak memory for tiny and small at batch 8
+#           against bench/train_reference.py (the PyTorch reference module, same threads),
+#           matmul efficiency against the sgemm peak, and the memory --recompute saves
 # Each timing is the median of several runs, taken alternately so that the
 # machine's drift affects both sides alike. Results also go to bench/out/results.txt.
 set -euo pipefail
@@ -16,7 +19,7 @@ OUT=bench/out/results.txt
 : > "$OUT"
 say() { echo "$*" | tee -a "$OUT"; }
 
-want() { [[ ",${BENCH:-frames,mel,model,wave}," == *",$1,"* ]]; }   # BENCH=model make bench runs one part
+want() { [[ ",${BENCH:-frames,mel,model,wave,train}," == *",$1,"* ]]; }   # BENCH=model make bench runs one part
 bash bench/make_bench_audio.sh
 
 now() { date +%s.%N; }
@@ -24,6 +27,12 @@ median() { python3 -c 'import sys, statistics; print(statistics.median(float(x) 
 ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$1" "$2"; }
 json() { python3 -c "import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 verdict() { python3 -c "import sys; print('ok' if float(sys.argv[1]) >= float(sys.argv[2]) else 'BELOW TARGET')" "$1" "$2"; }
+peak=""
+sgemm_peak() {  # sets $peak: the OpenBLAS sgemm GFLOP/s on $THREADS threads, measured once per run
+    [ -n "$peak" ] && return
+    cc -O2 $(pkg-config --cflags openblas) bench/sgemm_peak.c -o bench/out/sgemm_peak $(pkg-config --libs openblas)
+    peak=$(bench/out/sgemm_peak "$THREADS")
+}
 
 # --- frames -------------------------------------------------------------------
 if want frames; then
@@ -72,8 +81,7 @@ fi
 # --- model ---------------------------------------------------------------------
 if want model; then
 THREADS=${THREADS:-$(nproc)}
-cc -O2 $(pkg-config --cflags openblas) bench/sgemm_peak.c -o bench/out/sgemm_peak $(pkg-config --libs openblas)
-peak=$(bench/out/sgemm_peak "$THREADS")
+sgemm_peak
 [ -f bench/data/base.safetensors ] || "$BIN/bsq-train" init --preset base --seed 1 -o bench/data/base.safetensors
 [ -f bench/data/tiny.safetensors ] || "$BIN/bsq-train" init --preset tiny --seed 1 -o bench/data/tiny.safetensors
 python3 - <<'PY'
@@ -126,6 +134,58 @@ xl=$(python3 -c "print(f'{float($(json "$lib" x_realtime)):.2f}')")
 say "mel2wav: $(python3 -c "print(f'{$secs:.1f}')") s of audio in $(json "$lib" frames) frames, 32 iterations (s of audio per s, one core)"
 say "  librosa mel_to_audio  $xl"
 say "  mel2wav               $xs   speedup $(ratio "$xs" "$xl")x ($(verdict "$(ratio "$xs" "$xl")" 5)): target >= 5"
+fi
+
+# --- train ---------------------------------------------------------------------
+# One bsq-train run per preset on a fixed mel stream of the bench speech, logging every
+# step: steps/s is the median of the log's per-step steps_per_s without the first step
+# (warm-up; the checkpoint written at the end is outside every logged step). The PyTorch
+# reference times the same step (forward with training BatchNorm, loss, backward, clip,
+# AdamW, EMA) after one warm-up step. Peak memory: /usr/bin/time %M for bsq-train,
+# ru_maxrss for python (which includes torch itself, ~0.5 GB). Matmul efficiency: the
+# model's FLOPs per step (3x the forward's, as counted in bench/train_reference.py) per
+# second, against the sgemm peak.
+if want train; then
+THREADS=${THREADS:-$(nproc)}
+TRAIN_STEPS=${TRAIN_STEPS:-6}             # steps per run, the first one not counted
+TRAIN_BATCH=${TRAIN_BATCH:-8}
+TRAIN_PRESETS=${TRAIN_PRESETS:-tiny small}
+[ "$TRAIN_STEPS" -ge 2 ] || { echo "bench: TRAIN_STEPS must be >= 2" >&2; exit 2; }
+sgemm_peak
+[ -s bench/data/train.mel ] || "$BIN/mel" -q -o bench/data/train.mel bench/data/sr16000
+TRUN=bench/out/train-run
+swift_train() {  # preset [extra bsq-train options] -> "steps_per_s peak_mb"
+    local p=$1; shift
+    rm -rf "$TRUN"
+    /usr/bin/time -f %M -o bench/out/train.maxrss "$BIN/bsq-train" train -q --preset "$p" --batch "$TRAIN_BATCH" \
+        --steps "$TRAIN_STEPS" --threads "$THREADS" --set train.log_every=1 --set train.checkpoint_every=1000000 \
+        "$@" -o "$TRUN" bench/data/train.mel || return 1
+    python3 -c "
+import json, statistics, sys
+rates = [o['steps_per_s'] for o in map(json.loads, open(sys.argv[1])) if o.get('kind') == 'train' and o['step'] > 1]
+print(f'{statistics.median(rates):.4f} {int(open(sys.argv[2]).read().split()[-1]) / 1024:.0f}')" \
+        "$TRUN/log.jsonl" bench/out/train.maxrss || return 1
+    rm -rf "$TRUN"
+}
+rate() { python3 -c "import sys; r = float(sys.argv[1]); print(f'{r:.3f} steps/s, {r * $TRAIN_BATCH:.2f} samples/s')" "$1"; }
+eff() { python3 -c "import sys; g = float(sys.argv[1]) * float(sys.argv[2]); print(f'{g:.1f} GFLOP/s = {100 * g / $peak:.0f}% of peak')" "$1" "$2"; }
+tiny_mb=""
+for p in $TRAIN_PRESETS; do
+    out=$(swift_train "$p"); read -r sps smb <<< "$out"
+    ref=$(python3 bench/train_reference.py --preset "$p" --batch "$TRAIN_BATCH" --threads "$THREADS" \
+          --steps $((TRAIN_STEPS - 1)) --warmup 1)
+    rps=$(json "$ref" steps_per_s); rmb=$(python3 -c "print(f'{$(json "$ref" peak_rss_mb):.0f}')"); gfs=$(json "$ref" gflop_per_step)
+    say "train $p (batch $TRAIN_BATCH, $THREADS threads, median of $((TRAIN_STEPS - 1)) steps; $(python3 -c "print(f'{$gfs:.0f}')") GFLOP per step; OpenBLAS sgemm peak $peak GFLOP/s)"
+    say "  bsq-train  $(rate "$sps"), peak $smb MB, $(eff "$sps" "$gfs")"
+    say "  PyTorch    $(rate "$rps"), peak $rmb MB, $(eff "$rps" "$gfs")"
+    say "  bsq-train / PyTorch  steps/s $(ratio "$sps" "$rps")x ($(verdict "$(ratio "$sps" "$rps")" 1): target >= 1), peak memory $(ratio "$smb" "$rmb")x"
+    if [ "$p" = tiny ]; then tiny_mb=$smb; tiny_sps=$sps; fi
+done
+if [ -n "$tiny_mb" ]; then
+    out=$(swift_train tiny --recompute); read -r csps cmb <<< "$out"
+    say "train tiny --recompute (batch $TRAIN_BATCH): peak $cmb MB vs $tiny_mb MB without: memory saved by --recompute" \
+        "$((tiny_mb - cmb)) MB ($(python3 -c "print(f'{100 * ($tiny_mb - $cmb) / $tiny_mb:.0f}')")%), at $(python3 -c "print(f'{$csps:.3f}')") steps/s ($(ratio "$csps" "$tiny_sps")x)"
+fi
 fi
 
 say "bench: results in $OUT"

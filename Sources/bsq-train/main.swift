@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import BSQAudio
 
 @main
@@ -8,10 +9,12 @@ struct BSQTrain: ToolCommand {
         abstract: "Create and train BSQ-ViT audio tokenizer checkpoints.",
         discussion: """
             Examples:
+              bsq-train train --preset tiny --steps 20000 --val heldout/ -o runs/tiny corpus/train/
+              bsq-train train --resume runs/tiny corpus/train/
               bsq-train init --preset tiny --bits 18 --seed 1 -o init.safetensors
-              mel a.wav | bsq-encode -m init.safetensors | bsq-tensor info
+              mel a.wav | bsq-encode -m runs/tiny/model.safetensors | bsq-tensor info
             """,
-        subcommands: [Init.self])
+        subcommands: [Train.self, Init.self])
 }
 
 struct Init: ParsableCommand {
@@ -60,5 +63,140 @@ struct Init: ParsableCommand {
 
     func run() throws {
         try Checkpoint.initialized(try config(), seed: seed).write(to: output)
+    }
+}
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a model on folders of audio or streams of mel frames.",
+        discussion: """
+            Each step draws `batch` crops of `frames` mel rows (shorter examples padded with db_min) \
+            in an order that depends only on the seed and the step, runs the model forward and \
+            backward with the loss of MODEL.md, clips the gradient norm, and takes an AdamW step \
+            at the warmup-then-cosine learning rate; the EMA of the weights is kept beside them. \
+            The run folder gets step-NNNNNNNN.safetensors checkpoints (the last `keep`), \
+            model.safetensors at the end, and log.jsonl. SIGINT or SIGTERM saves a checkpoint \
+            first; --resume continues exactly where it stopped.
+            """)
+
+    @Argument(help: ArgumentHelp("Training data: audio folders or files, or files of mel frames ('-': stdin).", valueName: "data"))
+    var data: [String] = []
+
+    @Option(name: .customLong("list"), help: ArgumentHelp("A list of audio files (one path per line, or a TSV with a 'path' column).", valueName: "file"))
+    var lists: [String] = []
+
+    @Option(help: ArgumentHelp("Folder that relative paths in lists are resolved against.", valueName: "dir"))
+    var root: String?
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Run folder (created if missing; a new run refuses one that holds a run).", valueName: "dir"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("Continue a run: a checkpoint, or a run folder (its latest checkpoint).", valueName: "path"))
+    var resume: String?
+
+    @Option(help: "Model preset: tiny, small or base (default: tiny).")
+    var preset: String?
+
+    @Option(help: ArgumentHelp("JSON file {\"model\": {...}, \"train\": {...}} overriding the preset's fields.", valueName: "file"))
+    var config: String?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override one field, e.g. train.lr=1e-3 or model.layers=2 (repeatable).", valueName: "section.field=value"))
+    var sets: [String] = []
+
+    @Option(help: "Training steps (train.steps; may be raised when resuming).")
+    var steps: Int?
+
+    @Option(help: "Chunks per step (train.batch).")
+    var batch: Int?
+
+    @Option(help: "Peak learning rate (train.lr).")
+    var lr: Double?
+
+    @Option(help: "Seed of initialisation, data order, crops and masks (train.seed).")
+    var seed: UInt64?
+
+    @Flag(help: "Apply SpecAugment masks to the training crops (train.specaug).")
+    var specaug = false
+
+    @Flag(help: "Gradient checkpointing: recompute block activations in the backward (train.recompute).")
+    var recompute = false
+
+    @Option(help: ArgumentHelp("Held-out data evaluated with the EMA weights every train.val_every steps (repeatable).", valueName: "path"))
+    var val: [String] = []
+
+    @Option(help: ArgumentHelp("JSON-lines log (default: RUN/log.jsonl).", valueName: "file"))
+    var log: String?
+
+    @Option(help: "Threads for the matrix products.")
+    var threads: Int = 2
+
+    @Flag(name: .shortAndLong, help: "No progress bar or summary.")
+    var quiet = false
+
+    func validate() throws {
+        if output == nil && resume == nil { throw ValidationError("give a run folder with -o (or --resume)") }
+        if data.isEmpty && lists.isEmpty { throw ValidationError("no training data (give audio folders, files, mel frames or --list)") }
+        if threads < 1 || threads > 256 { throw ValidationError("--threads must be in 1...256") }
+        if resume != nil && (preset != nil || config != nil || !sets.isEmpty || batch != nil || lr != nil || seed != nil || specaug || recompute) {
+            throw ValidationError("a resumed run keeps its configuration; only --steps may change")
+        }
+    }
+
+    func resolve() throws -> RunConfig {
+        var s = sets
+        if let steps { s.append("train.steps=\(steps)") }
+        if let batch { s.append("train.batch=\(batch)") }
+        if let lr { s.append("train.lr=\(lr)") }
+        if let seed { s.append("train.seed=\(seed)") }
+        if specaug { s.append("train.specaug=true") }
+        if recompute { s.append("train.recompute=true") }
+        return try RunConfig.resolve(preset: preset ?? "tiny", file: config, overrides: s)
+    }
+
+    func run() throws {
+        let fm = FileManager.default
+        let state: TrainingState, directory: String
+        if let resume {
+            let path = AudioInputs.isDirectory(resume) ? try Trainer.latest(in: resume) : resume
+            var loaded = try TrainingState(resume: path)
+            if let steps {
+                var run = loaded.run
+                run.train.steps = steps
+                try run.validate()
+                let moved = TrainingState(run: run, weights: loaded.params)
+                moved.ema = loaded.ema; moved.optimizer.m = loaded.optimizer.m; moved.optimizer.v = loaded.optimizer.v
+                moved.optimizer.step = loaded.optimizer.step; moved.step = loaded.step
+                loaded = moved
+            }
+            state = loaded
+            directory = output ?? (AudioInputs.isDirectory(resume) ? resume : AudioInputs.directoryName(resume))
+        } else {
+            let run = try resolve()
+            directory = output!
+            if AudioInputs.isDirectory(directory) {
+                if !Trainer.checkpoints(in: directory).isEmpty || fm.fileExists(atPath: directory + "/" + Trainer.finalName) {
+                    throw BSQError("\(directory): already holds a run (continue it with --resume, or choose another folder)")
+                }
+            }
+            state = TrainingState(run: run)
+        }
+        let c = state.run.model, t = state.run.train
+        let examples = try TrainingData.examples(operands: data, lists: lists, root: root, model: c)
+        let training = try TrainingData(examples: examples, model: c, seed: t.seed, specAugment: t.specAugment)
+        var validation: ValidationSet?
+        if !val.isEmpty {
+            let v = try TrainingData.examples(operands: val, lists: [], root: nil, model: c)
+            validation = try ValidationSet(TrainingData(examples: v, model: c, seed: 0, specAugment: nil))
+        }
+        if !AudioInputs.isDirectory(directory) {
+            do { try fm.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+                throw BSQError("\(directory): cannot create the run folder")
+            }
+        }
+        ToolProcess.deferInterrupts()
+        let trainer = Trainer(state: state, data: training, validation: validation, directory: directory, log: log, threads: threads)
+        trainer.progress = !quiet
+        let saved = try trainer.run(resumed: resume != nil)
+        if !quiet { ToolProcess.report("step \(state.step) of \(t.steps): saved \(saved)") }
     }
 }

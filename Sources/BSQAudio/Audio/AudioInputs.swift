@@ -115,7 +115,7 @@ public enum AudioInputs {
         return found.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
-    static func isDirectory(_ path: String) -> Bool {
+    public static func isDirectory(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
@@ -125,7 +125,7 @@ public enum AudioInputs {
         return trimmed.split(separator: "/").last.map(String.init) ?? trimmed
     }
 
-    static func directoryName(_ path: String) -> String {
+    public static func directoryName(_ path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         let d = String(path[..<slash])
         return d.isEmpty ? "/" : d

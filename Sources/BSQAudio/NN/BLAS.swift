@@ -26,8 +26,12 @@ public enum BLAS {
     /// inputs themselves pin it to 1 so that the two do not oversubscribe.
     /// Going down to one thread also stops the idle workers OpenBLAS started
     /// at load time, which would otherwise spin on the other cores for a while.
+    /// (Only before any multi-threaded use: once its workers have run a job,
+    /// OpenBLAS's shutdown can wait forever for them.)
     public static func setThreads(_ n: Int) {
         openblas_set_num_threads(Int32(n))
-        if n == 1 { _ = blas_thread_shutdown_() }
+        if n == 1 && !usedThreads { _ = blas_thread_shutdown_() }
+        if n > 1 { usedThreads = true }
     }
+    nonisolated(unsafe) private static var usedThreads = false
 }

@@ -44,6 +44,24 @@ public enum ToolProcess {
         }
     }
 
+    /// SIGINT or SIGTERM received since `deferInterrupts()` (0: none).
+    nonisolated(unsafe) public static var interruption: Int32 = 0
+
+    /// From now on the first SIGINT or SIGTERM only sets `interruption`, for a
+    /// long job to finish its unit of work and save; a second one ends the tool.
+    public static func deferInterrupts() {
+        for s in [SIGINT, SIGTERM] {
+            signal(s) { sig in
+                if ToolProcess.interruption != 0 {
+                    ToolProcess.removeTemporaries()
+                    signal(sig, SIG_DFL)
+                    raise(sig)
+                }
+                ToolProcess.interruption = sig
+            }
+        }
+    }
+
     static func finish() throws {
         try StandardOutput.shared.flush()
     }

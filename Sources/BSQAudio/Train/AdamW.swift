@@ -8,7 +8,8 @@ public struct AdamW: Sendable {
     public var beta2: Float = 0.99
     public var eps: Float = 1e-8
     public var weightDecay: Float = 1e-4
-    public private(set) var step = 0
+    /// Updates made so far (PyTorch's `state['step']`, restored on resume).
+    public var step = 0
     public var m: [Float]
     public var v: [Float]
 
@@ -40,12 +41,17 @@ public struct AdamW: Sendable {
     /// (`torch.nn.utils.clip_grad_norm_`); returns the norm before clipping.
     @discardableResult
     public static func clip(_ grads: UnsafeMutablePointer<Float>, count: Int, maxNorm: Float) -> Float {
-        var ss = 0.0
-        for i in 0..<count { ss += Double(grads[i]) * Double(grads[i]) }
-        let norm = Float(ss.squareRoot())
+        let norm = norm(grads, count: count)
         let coef = maxNorm / (norm + 1e-6)
         if coef < 1 { for i in 0..<count { grads[i] *= coef } }
         return norm
+    }
+
+    /// The global L2 norm of `grads`.
+    public static func norm(_ grads: UnsafePointer<Float>, count: Int) -> Float {
+        var ss = 0.0
+        for i in 0..<count { ss += Double(grads[i]) * Double(grads[i]) }
+        return Float(ss.squareRoot())
     }
 
     /// Linear warmup to `peak` over `warmup` steps, then a cosine to `floor` at `total`.

@@ -15,6 +15,12 @@ public final class TrainingStep {
     public var straightThrough = true
     let batch: Int
     var rows: Int { batch * config.tokens }
+    /// Gradient checkpointing: keep only each block's input in the forward
+    /// and run the block forward again in the backward.
+    public let recompute: Bool
+    /// Workers the step's pieces run on (row blocks of 256 tokens, slices of
+    /// 64 weight rows, attention heads, sequences), with OpenBLAS on one thread.
+    public let threads: Int
 
     /// Activations of one transformer block.
     final class BlockCache {
@@ -32,8 +38,11 @@ public final class TrainingStep {
         }
     }
 
-    public init(config: ModelConfig, batch: Int) {
+    public init(config: ModelConfig, batch: Int, recompute: Bool = false, threads: Int = 1) {
         self.config = config
+        self.recompute = recompute
+        self.threads = max(1, threads)
+        BLAS.setThreads(1)
         layout = ParameterLayout(config)
         loss = BSQLoss(config)
         self.batch = batch
@@ -61,11 +70,11 @@ public final class TrainingStep {
         var x = [Float](repeating: 0, count: R * pd)
         for b in 0..<batch { Patches.patchify(&x[b * n * pd], mel: mel + b * c.frames * c.n_mels, c) }
         var h = [Float](repeating: 0, count: R * w)
-        Linear.forward(&h, x, weight: P("encoder.patch_embed.weight"), bias: nil, rows: R, inDim: pd, outDim: w)
+        linear(&h, x, P("encoder.patch_embed.weight"), nil, pd, w)
         let enc = stackForward(h, "encoder", P)
         let y = enc.out
         var z = [Float](repeating: 0, count: R * L)
-        Linear.forward(&z, y, weight: P("quant_embed.weight"), bias: P("quant_embed.bias"), rows: R, inDim: w, outDim: L)
+        linear(&z, y, P("quant_embed.weight"), P("quant_embed.bias"), w, L)
 
         // ---- quantizer (straight through: q = sign(u)/√L, ∂q/∂u = 1/√L)
         var u = z
@@ -76,14 +85,14 @@ public final class TrainingStep {
 
         // ---- decoder
         var g = [Float](repeating: 0, count: R * w)
-        Linear.forward(&g, q, weight: P("post_quant_embed.weight"), bias: P("post_quant_embed.bias"), rows: R, inDim: L, outDim: w)
+        linear(&g, q, P("post_quant_embed.weight"), P("post_quant_embed.bias"), L, w)
         let dec = stackForward(g, "decoder", P)
         let dy0 = dec.out
         var f = [Float](repeating: 0, count: R * c.decoder_ffn)
-        Linear.forward(&f, dy0, weight: P("decoder.ffn.weight"), bias: P("decoder.ffn.bias"), rows: R, inDim: w, outDim: c.decoder_ffn)
-        Activations.tanh(&f, count: f.count)
+        linear(&f, dy0, P("decoder.ffn.weight"), P("decoder.ffn.bias"), w, c.decoder_ffn)
+        elementwise(&f, c.decoder_ffn) { o, n, _, _ in Activations.tanh(o, count: n) }
         var out = [Float](repeating: 0, count: R * pd)
-        Linear.forward(&out, f, weight: P("decoder.conv_out.weight"), bias: P("decoder.conv_out.bias"), rows: R, inDim: c.decoder_ffn, outDim: pd)
+        linear(&out, f, P("decoder.conv_out.weight"), P("decoder.conv_out.bias"), c.decoder_ffn, pd)
 
         // ---- loss (L1 in the normalized patch space equals L1 over the un-patchified mel)
         var dout = [Float](repeating: 0, count: R * pd)
@@ -96,17 +105,14 @@ public final class TrainingStep {
 
         // ---- decoder backward
         var df = [Float](repeating: 0, count: f.count)
-        Linear.backward(dx: &df, dweight: G("decoder.conv_out.weight"), dbias: G("decoder.conv_out.bias"), dout: dout, x: f,
-                        weight: P("decoder.conv_out.weight"), rows: R, inDim: c.decoder_ffn, outDim: pd)
+        linearBackward(dx: &df, dweight: G("decoder.conv_out.weight"), dbias: G("decoder.conv_out.bias"), dout: dout, x: f, weight: P("decoder.conv_out.weight"), c.decoder_ffn, pd)
         var dfPre = [Float](repeating: 0, count: f.count)
-        Activations.tanhBackward(dx: &dfPre, dout: df, y: f, count: f.count)
+        elementwise(&dfPre, c.decoder_ffn, df, c.decoder_ffn, f, c.decoder_ffn) { Activations.tanhBackward(dx: $0, dout: $2, y: $3, count: $1) }
         var ddy0 = [Float](repeating: 0, count: R * w)
-        Linear.backward(dx: &ddy0, dweight: G("decoder.ffn.weight"), dbias: G("decoder.ffn.bias"), dout: dfPre, x: dy0,
-                        weight: P("decoder.ffn.weight"), rows: R, inDim: w, outDim: c.decoder_ffn)
+        linearBackward(dx: &ddy0, dweight: G("decoder.ffn.weight"), dbias: G("decoder.ffn.bias"), dout: dfPre, x: dy0, weight: P("decoder.ffn.weight"), w, c.decoder_ffn)
         let dgPre = stackBackward(ddy0, "decoder", dec, P, G)
         var dq = [Float](repeating: 0, count: R * L)
-        Linear.backward(dx: &dq, dweight: G("post_quant_embed.weight"), dbias: G("post_quant_embed.bias"), dout: dgPre, x: q,
-                        weight: P("post_quant_embed.weight"), rows: R, inDim: L, outDim: w)
+        linearBackward(dx: &dq, dweight: G("post_quant_embed.weight"), dbias: G("post_quant_embed.bias"), dout: dgPre, x: q, weight: P("post_quant_embed.weight"), L, w)
         let ste = straightThrough ? 1 / Float(L).squareRoot() : 0
         for i in du.indices { du[i] += dq[i] * ste }
         var dz = [Float](repeating: 0, count: R * L)
@@ -114,18 +120,18 @@ public final class TrainingStep {
 
         // ---- encoder backward
         var dyE = [Float](repeating: 0, count: R * w)
-        Linear.backward(dx: &dyE, dweight: G("quant_embed.weight"), dbias: G("quant_embed.bias"), dout: dz, x: y,
-                        weight: P("quant_embed.weight"), rows: R, inDim: w, outDim: L)
+        linearBackward(dx: &dyE, dweight: G("quant_embed.weight"), dbias: G("quant_embed.bias"), dout: dz, x: y, weight: P("quant_embed.weight"), w, L)
         let dhPre = stackBackward(dyE, "encoder", enc, P, G)
-        Linear.backward(dx: nil, dweight: G("encoder.patch_embed.weight"), dbias: nil, dout: dhPre, x: x,
-                        weight: P("encoder.patch_embed.weight"), rows: R, inDim: pd, outDim: w)
+        linearBackward(dx: nil, dweight: G("encoder.patch_embed.weight"), dbias: nil, dout: dhPre, x: x, weight: P("encoder.patch_embed.weight"), pd, w)
         return result
     }
 
-    /// A transformer stack's activations: the input of ln_pre, the blocks', the input of ln_post.
+    /// A transformer stack's activations: the input of ln_pre, the blocks'
+    /// (or, with `recompute`, only their inputs), the input of ln_post.
     struct StackCache {
         let pre: [Float], preStats: ([Float], [Float])
         let blocks: [BlockCache]
+        let inputs: [[Float]]
         let post: [Float], postStats: ([Float], [Float])
         let out: [Float]
     }
@@ -137,14 +143,19 @@ public final class TrainingStep {
         addPositional(&pre, P(stack + ".positional_embedding"))
         var preStats = stats(R), postStats = stats(R)
         var h = [Float](repeating: 0, count: R * w)
-        LayerNorm.forward(&h, pre, weight: P(stack + ".ln_pre.weight"), bias: P(stack + ".ln_pre.bias"), rows: R, cols: w,
-                          mean: &preStats.0, rstd: &preStats.1)
-        var caches: [BlockCache] = []
-        for i in 0..<config.layers { caches.append(blockForward(&h, "\(stack).blocks.\(i)", P)) }
+        layerNorm(&h, pre, P(stack + ".ln_pre.weight"), P(stack + ".ln_pre.bias"), &preStats)
+        var caches: [BlockCache] = [], inputs: [[Float]] = []
+        for i in 0..<config.layers {
+            if recompute {
+                inputs.append(h)
+                _ = blockForward(&h, "\(stack).blocks.\(i)", P, updateRunning: true)
+            } else {
+                caches.append(blockForward(&h, "\(stack).blocks.\(i)", P, updateRunning: true))
+            }
+        }
         var out = [Float](repeating: 0, count: R * w)
-        LayerNorm.forward(&out, h, weight: P(stack + ".ln_post.weight"), bias: P(stack + ".ln_post.bias"), rows: R, cols: w,
-                          mean: &postStats.0, rstd: &postStats.1)
-        return StackCache(pre: pre, preStats: preStats, blocks: caches, post: h, postStats: postStats, out: out)
+        layerNorm(&out, h, P(stack + ".ln_post.weight"), P(stack + ".ln_post.bias"), &postStats)
+        return StackCache(pre: pre, preStats: preStats, blocks: caches, inputs: inputs, post: h, postStats: postStats, out: out)
     }
 
     /// The gradient at a stack's input from the gradient at its output; parameter gradients accumulated.
@@ -152,12 +163,18 @@ public final class TrainingStep {
                                _ P: (String) -> UnsafeMutablePointer<Float>, _ G: (String) -> UnsafeMutablePointer<Float>) -> [Float] {
         let R = rows, w = config.width
         var dh = [Float](repeating: 0, count: R * w)
-        LayerNorm.backward(dx: &dh, dweight: G(stack + ".ln_post.weight"), dbias: G(stack + ".ln_post.bias"), dout: dout, x: cache.post,
-                           weight: P(stack + ".ln_post.weight"), mean: cache.postStats.0, rstd: cache.postStats.1, rows: R, cols: w)
-        for i in (0..<config.layers).reversed() { blockBackward(&dh, "\(stack).blocks.\(i)", cache.blocks[i], P, G) }
+        layerNormBackward(dx: &dh, dweight: G(stack + ".ln_post.weight"), dbias: G(stack + ".ln_post.bias"), dout: dout, x: cache.post, weight: P(stack + ".ln_post.weight"), cache.postStats)
+        for i in (0..<config.layers).reversed() {
+            let k = "\(stack).blocks.\(i)"
+            if recompute {
+                var h = cache.inputs[i]
+                blockBackward(&dh, k, blockForward(&h, k, P, updateRunning: false), P, G)
+            } else {
+                blockBackward(&dh, k, cache.blocks[i], P, G)
+            }
+        }
         var dpre = [Float](repeating: 0, count: R * w)
-        LayerNorm.backward(dx: &dpre, dweight: G(stack + ".ln_pre.weight"), dbias: G(stack + ".ln_pre.bias"), dout: dh, x: cache.pre,
-                           weight: P(stack + ".ln_pre.weight"), mean: cache.preStats.0, rstd: cache.preStats.1, rows: R, cols: w)
+        layerNormBackward(dx: &dpre, dweight: G(stack + ".ln_pre.weight"), dbias: G(stack + ".ln_pre.bias"), dout: dh, x: cache.pre, weight: P(stack + ".ln_pre.weight"), cache.preStats)
         addPositionalGrad(G(stack + ".positional_embedding"), dpre)
         return dpre
     }
@@ -174,59 +191,55 @@ public final class TrainingStep {
         for b in 0..<batch { for i in 0..<n { dpos[i] += dh[b * n + i] } }
     }
 
-    /// h ← block(h), keeping what the backward needs.
-    private func blockForward(_ h: inout [Float], _ k: String, _ P: (String) -> UnsafeMutablePointer<Float>) -> BlockCache {
+    /// h ← block(h), keeping what the backward needs; BatchNorm's running
+    /// statistics are updated only when `updateRunning` (not when recomputing).
+    private func blockForward(_ h: inout [Float], _ k: String, _ P: (String) -> UnsafeMutablePointer<Float>,
+                              updateRunning: Bool) -> BlockCache {
         let c = config, R = rows, w = c.width, hid = c.mlp_ratio * w, N = c.tokens
         let x0 = h
         var s1 = stats(R), sc = stats(R), s2 = stats(R)
         var ln1 = [Float](repeating: 0, count: R * w)
-        LayerNorm.forward(&ln1, x0, weight: P(k + ".ln_1.weight"), bias: P(k + ".ln_1.bias"), rows: R, cols: w, mean: &s1.0, rstd: &s1.1)
+        layerNorm(&ln1, x0, P(k + ".ln_1.weight"), P(k + ".ln_1.bias"), &s1)
         var qkv = [Float](repeating: 0, count: R * 3 * w)
-        Linear.forward(&qkv, ln1, weight: P(k + ".attn.in_proj_weight"), bias: P(k + ".attn.in_proj_bias"), rows: R, inDim: w, outDim: 3 * w)
-        var attn = [Float](repeating: 0, count: R * w), scores = [Float](repeating: 0, count: N * N)
+        linear(&qkv, ln1, P(k + ".attn.in_proj_weight"), P(k + ".attn.in_proj_bias"), w, 3 * w)
+        var attn = [Float](repeating: 0, count: R * w)
         var probs = [Float](repeating: 0, count: batch * c.heads * N * N)
-        for s in 0..<batch {
-            for hd in 0..<c.heads {
-                probs.withUnsafeMutableBufferPointer { pb in
-                    Attention.forward(&attn, qkv: qkv, scores: &scores, sequence: s, head: hd, tokens: N, width: w, heads: c.heads,
-                                      probabilities: pb.baseAddress! + (s * c.heads + hd) * N * N)
-                }
-            }
-        }
+        attention(&attn, qkv, &probs)
         var tmp = [Float](repeating: 0, count: R * w)
-        Linear.forward(&tmp, attn, weight: P(k + ".attn.out_proj.weight"), bias: P(k + ".attn.out_proj.bias"), rows: R, inDim: w, outDim: w)
-        for i in h.indices { h[i] += tmp[i] }
+        linear(&tmp, attn, P(k + ".attn.out_proj.weight"), P(k + ".attn.out_proj.bias"), w, w)
+        addRows(&h, tmp, w)
         let x1 = h
         var cln: [Float] = [], pw1: [Float] = [], glu: [Float] = [], dw: [Float] = [], bn: [Float] = [], silu: [Float] = []
         var bnStats = ([Float](repeating: 0, count: w), [Float](repeating: 0, count: w))
         if c.conv_module {
             cln = [Float](repeating: 0, count: R * w)
-            LayerNorm.forward(&cln, x1, weight: P(k + ".conv.norm.weight"), bias: P(k + ".conv.norm.bias"), rows: R, cols: w, mean: &sc.0, rstd: &sc.1)
+            layerNorm(&cln, x1, P(k + ".conv.norm.weight"), P(k + ".conv.norm.bias"), &sc)
             pw1 = [Float](repeating: 0, count: R * 2 * w)
-            Linear.forward(&pw1, cln, weight: P(k + ".conv.pointwise_conv1.weight"), bias: P(k + ".conv.pointwise_conv1.bias"), rows: R, inDim: w, outDim: 2 * w)
+            linear(&pw1, cln, P(k + ".conv.pointwise_conv1.weight"), P(k + ".conv.pointwise_conv1.bias"), w, 2 * w)
             glu = [Float](repeating: 0, count: R * w)
-            Activations.glu(&glu, pw1, rows: R, cols: w)
+            elementwise(&glu, w, pw1, 2 * w) { o, n, a, _ in Activations.glu(o, a, rows: n / w, cols: w) }
             dw = [Float](repeating: 0, count: R * w)
-            DepthwiseTimeConv.forward(&dw, glu, weight: P(k + ".conv.depthwise_conv.weight"), bias: P(k + ".conv.depthwise_conv.bias"),
-                                      sequences: batch, nt: c.nt, nf: c.nf, channels: w, kernel: c.conv_kernel)
+            convolution(&dw, glu, P(k + ".conv.depthwise_conv.weight"), P(k + ".conv.depthwise_conv.bias"))
             bn = [Float](repeating: 0, count: R * w)
+            let rm = P(k + ".conv.batch_norm.running_mean"), rv = P(k + ".conv.batch_norm.running_var")
+            let saved = updateRunning ? [] : Array(UnsafeBufferPointer(start: rm, count: w)) + Array(UnsafeBufferPointer(start: rv, count: w))
             BatchNorm.training(&bn, dw, rows: R, channels: w, weight: P(k + ".conv.batch_norm.weight"), bias: P(k + ".conv.batch_norm.bias"),
-                               runningMean: P(k + ".conv.batch_norm.running_mean"), runningVariance: P(k + ".conv.batch_norm.running_var"),
-                               mean: &bnStats.0, rstd: &bnStats.1)
+                               runningMean: rm, runningVariance: rv, mean: &bnStats.0, rstd: &bnStats.1)
+            if !updateRunning { saved.withUnsafeBufferPointer { rm.update(from: $0.baseAddress!, count: w); rv.update(from: $0.baseAddress! + w, count: w) } }
             silu = bn
-            Activations.silu(&silu, count: silu.count)
-            Linear.forward(&tmp, silu, weight: P(k + ".conv.pointwise_conv2.weight"), bias: P(k + ".conv.pointwise_conv2.bias"), rows: R, inDim: w, outDim: w)
-            for i in h.indices { h[i] += tmp[i] }
+            elementwise(&silu, w) { o, n, _, _ in Activations.silu(o, count: n) }
+            linear(&tmp, silu, P(k + ".conv.pointwise_conv2.weight"), P(k + ".conv.pointwise_conv2.bias"), w, w)
+            addRows(&h, tmp, w)
         }
         let x2 = h
         var ln2 = [Float](repeating: 0, count: R * w)
-        LayerNorm.forward(&ln2, x2, weight: P(k + ".ln_2.weight"), bias: P(k + ".ln_2.bias"), rows: R, cols: w, mean: &s2.0, rstd: &s2.1)
+        layerNorm(&ln2, x2, P(k + ".ln_2.weight"), P(k + ".ln_2.bias"), &s2)
         var fc = [Float](repeating: 0, count: R * hid)
-        Linear.forward(&fc, ln2, weight: P(k + ".mlp.c_fc.weight"), bias: P(k + ".mlp.c_fc.bias"), rows: R, inDim: w, outDim: hid)
+        linear(&fc, ln2, P(k + ".mlp.c_fc.weight"), P(k + ".mlp.c_fc.bias"), w, hid)
         var gelu = fc
-        Activations.gelu(&gelu, count: gelu.count)
-        Linear.forward(&tmp, gelu, weight: P(k + ".mlp.c_proj.weight"), bias: P(k + ".mlp.c_proj.bias"), rows: R, inDim: hid, outDim: w)
-        for i in h.indices { h[i] += tmp[i] }
+        elementwise(&gelu, hid) { o, n, _, _ in Activations.gelu(o, count: n) }
+        linear(&tmp, gelu, P(k + ".mlp.c_proj.weight"), P(k + ".mlp.c_proj.bias"), hid, w)
+        addRows(&h, tmp, w)
         return BlockCache(x0: x0, ln1: ln1, qkv: qkv, attn: attn, x1: x1, cln: cln, pw1: pw1, glu: glu, dw: dw, bn: bn, silu: silu,
                           x2: x2, ln2: ln2, fc: fc, gelu: gelu, probs: probs, ln1Stats: s1, clnStats: sc, ln2Stats: s2, bnStats: bnStats)
     }
@@ -234,58 +247,179 @@ public final class TrainingStep {
     /// dh (gradient at the block's output) ← gradient at its input; parameter gradients accumulated.
     private func blockBackward(_ dh: inout [Float], _ k: String, _ cache: BlockCache,
                                _ P: (String) -> UnsafeMutablePointer<Float>, _ G: (String) -> UnsafeMutablePointer<Float>) {
-        let c = config, R = rows, w = c.width, hid = c.mlp_ratio * w, N = c.tokens
+        let c = config, R = rows, w = c.width, hid = c.mlp_ratio * w
         // MLP: h += c_proj(gelu(c_fc(ln_2(h))))
         var dgelu = [Float](repeating: 0, count: R * hid)
-        Linear.backward(dx: &dgelu, dweight: G(k + ".mlp.c_proj.weight"), dbias: G(k + ".mlp.c_proj.bias"), dout: dh, x: cache.gelu,
-                        weight: P(k + ".mlp.c_proj.weight"), rows: R, inDim: hid, outDim: w)
+        linearBackward(dx: &dgelu, dweight: G(k + ".mlp.c_proj.weight"), dbias: G(k + ".mlp.c_proj.bias"), dout: dh, x: cache.gelu, weight: P(k + ".mlp.c_proj.weight"), hid, w)
         var dfc = [Float](repeating: 0, count: R * hid)
-        Activations.geluBackward(dx: &dfc, dout: dgelu, x: cache.fc, count: dfc.count)
+        elementwise(&dfc, hid, dgelu, hid, cache.fc, hid) { Activations.geluBackward(dx: $0, dout: $2, x: $3, count: $1) }
         var dln2 = [Float](repeating: 0, count: R * w)
-        Linear.backward(dx: &dln2, dweight: G(k + ".mlp.c_fc.weight"), dbias: G(k + ".mlp.c_fc.bias"), dout: dfc, x: cache.ln2,
-                        weight: P(k + ".mlp.c_fc.weight"), rows: R, inDim: w, outDim: hid)
-        LayerNorm.backward(dx: &dh, dweight: G(k + ".ln_2.weight"), dbias: G(k + ".ln_2.bias"), dout: dln2, x: cache.x2,
-                           weight: P(k + ".ln_2.weight"), mean: cache.ln2Stats.0, rstd: cache.ln2Stats.1, rows: R, cols: w)
+        linearBackward(dx: &dln2, dweight: G(k + ".mlp.c_fc.weight"), dbias: G(k + ".mlp.c_fc.bias"), dout: dfc, x: cache.ln2, weight: P(k + ".mlp.c_fc.weight"), w, hid)
+        layerNormBackward(dx: &dh, dweight: G(k + ".ln_2.weight"), dbias: G(k + ".ln_2.bias"), dout: dln2, x: cache.x2, weight: P(k + ".ln_2.weight"), cache.ln2Stats)
         if c.conv_module {
             // h += pw2(silu(bn(dwconv(glu(pw1(norm(h)))))))
             var dsilu = [Float](repeating: 0, count: R * w)
-            Linear.backward(dx: &dsilu, dweight: G(k + ".conv.pointwise_conv2.weight"), dbias: G(k + ".conv.pointwise_conv2.bias"), dout: dh,
-                            x: cache.silu, weight: P(k + ".conv.pointwise_conv2.weight"), rows: R, inDim: w, outDim: w)
+            linearBackward(dx: &dsilu, dweight: G(k + ".conv.pointwise_conv2.weight"), dbias: G(k + ".conv.pointwise_conv2.bias"), dout: dh, x: cache.silu, weight: P(k + ".conv.pointwise_conv2.weight"), w, w)
             var dbn = [Float](repeating: 0, count: R * w)
-            Activations.siluBackward(dx: &dbn, dout: dsilu, x: cache.bn, count: dbn.count)
+            elementwise(&dbn, w, dsilu, w, cache.bn, w) { Activations.siluBackward(dx: $0, dout: $2, x: $3, count: $1) }
             var ddw = [Float](repeating: 0, count: R * w)
             BatchNorm.trainingBackward(dx: &ddw, dweight: G(k + ".conv.batch_norm.weight"), dbias: G(k + ".conv.batch_norm.bias"), dout: dbn,
                                        x: cache.dw, weight: P(k + ".conv.batch_norm.weight"), mean: cache.bnStats.0, rstd: cache.bnStats.1,
                                        rows: R, channels: w)
             var dglu = [Float](repeating: 0, count: R * w)
-            DepthwiseTimeConv.backward(dx: &dglu, dweight: G(k + ".conv.depthwise_conv.weight"), dbias: G(k + ".conv.depthwise_conv.bias"),
-                                       dout: ddw, x: cache.glu, weight: P(k + ".conv.depthwise_conv.weight"),
-                                       sequences: batch, nt: c.nt, nf: c.nf, channels: w, kernel: c.conv_kernel)
+            convolutionBackward(dx: &dglu, dweight: G(k + ".conv.depthwise_conv.weight"), dbias: G(k + ".conv.depthwise_conv.bias"),
+                                dout: ddw, x: cache.glu, weight: P(k + ".conv.depthwise_conv.weight"))
             var dpw1 = [Float](repeating: 0, count: R * 2 * w)
-            Activations.gluBackward(dx: &dpw1, dout: dglu, x: cache.pw1, rows: R, cols: w)
+            elementwise(&dpw1, 2 * w, dglu, w, cache.pw1, 2 * w) { Activations.gluBackward(dx: $0, dout: $2, x: $3, rows: $1 / (2 * w), cols: w) }
             var dcln = [Float](repeating: 0, count: R * w)
-            Linear.backward(dx: &dcln, dweight: G(k + ".conv.pointwise_conv1.weight"), dbias: G(k + ".conv.pointwise_conv1.bias"), dout: dpw1,
-                            x: cache.cln, weight: P(k + ".conv.pointwise_conv1.weight"), rows: R, inDim: w, outDim: 2 * w)
-            LayerNorm.backward(dx: &dh, dweight: G(k + ".conv.norm.weight"), dbias: G(k + ".conv.norm.bias"), dout: dcln, x: cache.x1,
-                               weight: P(k + ".conv.norm.weight"), mean: cache.clnStats.0, rstd: cache.clnStats.1, rows: R, cols: w)
+            linearBackward(dx: &dcln, dweight: G(k + ".conv.pointwise_conv1.weight"), dbias: G(k + ".conv.pointwise_conv1.bias"), dout: dpw1, x: cache.cln, weight: P(k + ".conv.pointwise_conv1.weight"), w, 2 * w)
+            layerNormBackward(dx: &dh, dweight: G(k + ".conv.norm.weight"), dbias: G(k + ".conv.norm.bias"), dout: dcln, x: cache.x1, weight: P(k + ".conv.norm.weight"), cache.clnStats)
         }
         // attention: h += out_proj(attn(qkv(ln_1(h))))
         var dattn = [Float](repeating: 0, count: R * w)
-        Linear.backward(dx: &dattn, dweight: G(k + ".attn.out_proj.weight"), dbias: G(k + ".attn.out_proj.bias"), dout: dh, x: cache.attn,
-                        weight: P(k + ".attn.out_proj.weight"), rows: R, inDim: w, outDim: w)
-        var dqkv = [Float](repeating: 0, count: R * 3 * w), scratch = [Float](repeating: 0, count: N * N)
-        for s in 0..<batch {
-            for hd in 0..<c.heads {
-                cache.probs.withUnsafeBufferPointer { pb in
-                    Attention.backward(dqkv: &dqkv, dout: dattn, qkv: cache.qkv, probabilities: pb.baseAddress! + (s * c.heads + hd) * N * N,
-                                       scratch: &scratch, sequence: s, head: hd, tokens: N, width: w, heads: c.heads)
+        linearBackward(dx: &dattn, dweight: G(k + ".attn.out_proj.weight"), dbias: G(k + ".attn.out_proj.bias"), dout: dh, x: cache.attn, weight: P(k + ".attn.out_proj.weight"), w, w)
+        var dqkv = [Float](repeating: 0, count: R * 3 * w)
+        attentionBackward(&dqkv, dattn, cache.qkv, cache.probs)
+        var dln1 = [Float](repeating: 0, count: R * w)
+        linearBackward(dx: &dln1, dweight: G(k + ".attn.in_proj_weight"), dbias: G(k + ".attn.in_proj_bias"), dout: dqkv, x: cache.ln1, weight: P(k + ".attn.in_proj_weight"), w, 3 * w)
+        layerNormBackward(dx: &dh, dweight: G(k + ".ln_1.weight"), dbias: G(k + ".ln_1.bias"), dout: dln1, x: cache.x0, weight: P(k + ".ln_1.weight"), cache.ln1Stats)
+    }
+
+    // MARK: the pieces, spread over `threads` workers
+
+    static let blockRows = 256, sliceRows = 64
+
+    /// Runs `body(firstRow, rowCount)` for every block of 256 rows of the batch.
+    private func rowBlocks(_ body: (Int, Int) -> Void) {
+        let n = (rows + TrainingStep.blockRows - 1) / TrainingStep.blockRows
+        Parallel.forEach(n, threads: threads) { i, _ in
+            let r0 = i * TrainingStep.blockRows
+            body(r0, min(TrainingStep.blockRows, rows - r0))
+        }
+    }
+
+    /// An elementwise layer over row-major arrays, block by block: `body(out,
+    /// count, a, b)` gets the block's pointers into `out` ([rows, cols], `count`
+    /// values) and the inputs `a` ([rows, aCols]) and `b` ([rows, bCols]).
+    private func elementwise(_ out: UnsafeMutablePointer<Float>, _ cols: Int,
+                             _ a: UnsafePointer<Float>? = nil, _ aCols: Int = 0, _ b: UnsafePointer<Float>? = nil, _ bCols: Int = 0,
+                             _ body: (UnsafeMutablePointer<Float>, Int, UnsafePointer<Float>, UnsafePointer<Float>) -> Void) {
+        rowBlocks { r0, n in
+            body(out + r0 * cols, n * cols, (a ?? UnsafePointer(out)) + r0 * aCols, (b ?? UnsafePointer(out)) + r0 * bCols)
+        }
+    }
+
+    private func addRows(_ h: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ cols: Int) {
+        rowBlocks { r0, n in Vector.add(h + r0 * cols, x + r0 * cols, n * cols) }
+    }
+
+    private func linear(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                        _ bias: UnsafePointer<Float>?, _ inDim: Int, _ outDim: Int) {
+        rowBlocks { r0, n in
+            Linear.forward(out + r0 * outDim, x + r0 * inDim, weight: weight, bias: bias, rows: n, inDim: inDim, outDim: outDim)
+        }
+    }
+
+    /// Linear's backward: dx by row blocks, dW and db by slices of 64 weight rows over the whole batch.
+    private func linearBackward(dx: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>?,
+                                dout: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ inDim: Int, _ outDim: Int) {
+        let R = rows, bs = TrainingStep.blockRows, ss = TrainingStep.sliceRows
+        let blocks = dx == nil ? 0 : (R + bs - 1) / bs, slices = (outDim + ss - 1) / ss
+        Parallel.forEach(blocks + slices, threads: threads) { t, _ in
+            if t < blocks {
+                let r0 = t * bs, n = min(bs, R - r0)
+                BLAS.sgemm(m: n, n: inDim, k: outDim, a: dout + r0 * outDim, b: weight, beta: 1, c: dx! + r0 * inDim)
+            } else {
+                let o0 = (t - blocks) * ss, m = min(ss, outDim - o0)
+                BLAS.sgemm(transA: true, m: m, n: inDim, k: R, a: dout + o0, lda: outDim, b: x, beta: 1, c: dweight + o0 * inDim)
+                if let dbias { for r in 0..<R { Vector.add(dbias + o0, dout + r * outDim + o0, m) } }
+            }
+        }
+    }
+
+    private func layerNorm(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                           _ bias: UnsafePointer<Float>, _ stats: inout ([Float], [Float])) {
+        let w = config.width
+        stats.0.withUnsafeMutableBufferPointer { mean in
+            stats.1.withUnsafeMutableBufferPointer { rstd in
+                let m = mean.baseAddress!, r = rstd.baseAddress!
+                rowBlocks { r0, n in
+                    LayerNorm.forward(out + r0 * w, x + r0 * w, weight: weight, bias: bias, rows: n, cols: w, mean: m + r0, rstd: r + r0)
                 }
             }
         }
-        var dln1 = [Float](repeating: 0, count: R * w)
-        Linear.backward(dx: &dln1, dweight: G(k + ".attn.in_proj_weight"), dbias: G(k + ".attn.in_proj_bias"), dout: dqkv, x: cache.ln1,
-                        weight: P(k + ".attn.in_proj_weight"), rows: R, inDim: w, outDim: 3 * w)
-        LayerNorm.backward(dx: &dh, dweight: G(k + ".ln_1.weight"), dbias: G(k + ".ln_1.bias"), dout: dln1, x: cache.x0,
-                           weight: P(k + ".ln_1.weight"), mean: cache.ln1Stats.0, rstd: cache.ln1Stats.1, rows: R, cols: w)
+    }
+
+    /// LayerNorm's backward by row blocks; each block's dweight and dbias are summed in block order.
+    private func layerNormBackward(dx: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>,
+                                   dout: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                   _ stats: ([Float], [Float])) {
+        let w = config.width, blocks = (rows + TrainingStep.blockRows - 1) / TrainingStep.blockRows
+        var partial = [Float](repeating: 0, count: blocks * 2 * w)
+        partial.withUnsafeMutableBufferPointer { pb in
+            let p = pb.baseAddress!
+            stats.0.withUnsafeBufferPointer { mean in
+                stats.1.withUnsafeBufferPointer { rstd in
+                    rowBlocks { r0, n in
+                        let part = p + r0 / TrainingStep.blockRows * 2 * w
+                        LayerNorm.backward(dx: dx + r0 * w, dweight: part, dbias: part + w, dout: dout + r0 * w, x: x + r0 * w,
+                                           weight: weight, mean: mean.baseAddress! + r0, rstd: rstd.baseAddress! + r0, rows: n, cols: w)
+                    }
+                }
+            }
+            for b in 0..<blocks {
+                Vector.add(dweight, p + b * 2 * w, w)
+                Vector.add(dbias, p + b * 2 * w + w, w)
+            }
+        }
+    }
+
+    /// Attention of every (sequence, head) pair; the probabilities are kept for the backward.
+    private func attention(_ out: UnsafeMutablePointer<Float>, _ qkv: UnsafePointer<Float>, _ probs: UnsafeMutablePointer<Float>) {
+        let c = config, N = c.tokens
+        Parallel.forEach(batch * c.heads, threads: threads) { t, _ in
+            Attention.forward(out, qkv: qkv, scores: probs + t * N * N, sequence: t / c.heads, head: t % c.heads,
+                              tokens: N, width: c.width, heads: c.heads)
+        }
+    }
+
+    private func attentionBackward(_ dqkv: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, _ qkv: UnsafePointer<Float>,
+                                   _ probs: UnsafePointer<Float>) {
+        let c = config, N = c.tokens
+        var scratch = [Float](repeating: 0, count: threads * N * N)
+        scratch.withUnsafeMutableBufferPointer { sb in
+            Parallel.forEach(batch * c.heads, threads: threads) { t, worker in
+                Attention.backward(dqkv: dqkv, dout: dout, qkv: qkv, probabilities: probs + t * N * N, scratch: sb.baseAddress! + worker * N * N,
+                                   sequence: t / c.heads, head: t % c.heads, tokens: N, width: c.width, heads: c.heads)
+            }
+        }
+    }
+
+    /// The depthwise time convolution, sequence by sequence.
+    private func convolution(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                             _ bias: UnsafePointer<Float>) {
+        let c = config, n = c.tokens * c.width
+        Parallel.forEach(batch, threads: threads) { s, _ in
+            DepthwiseTimeConv.forward(out + s * n, x + s * n, weight: weight, bias: bias, sequences: 1, nt: c.nt, nf: c.nf,
+                                      channels: c.width, kernel: c.conv_kernel)
+        }
+    }
+
+    /// The convolution's backward, sequence by sequence; each sequence's dweight and dbias are summed in order.
+    private func convolutionBackward(dx: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>,
+                                     dout: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>) {
+        let c = config, n = c.tokens * c.width, kw = c.width * c.conv_kernel, part = kw + c.width
+        var partial = [Float](repeating: 0, count: batch * part)
+        partial.withUnsafeMutableBufferPointer { pb in
+            let p = pb.baseAddress!
+            Parallel.forEach(batch, threads: threads) { s, _ in
+                DepthwiseTimeConv.backward(dx: dx + s * n, dweight: p + s * part, dbias: p + s * part + kw, dout: dout + s * n, x: x + s * n,
+                                           weight: weight, sequences: 1, nt: c.nt, nf: c.nf, channels: c.width, kernel: c.conv_kernel)
+            }
+            for s in 0..<batch {
+                Vector.add(dweight, p + s * part, kw)
+                Vector.add(dbias, p + s * part + kw, c.width)
+            }
+        }
     }
 }

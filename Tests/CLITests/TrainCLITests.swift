@@ -1,0 +1,159 @@
+import BSQAudio
+import Foundation
+import TestSupport
+import XCTest
+
+/// `bsq-train train` as a user runs it: configuration errors before any work,
+/// exact resume after an interruption, gradient checkpointing, mel-frame input.
+final class TrainCLITests: XCTestCase {
+    /// A micro model (width 32, one layer, 1.28 s chunks) that trains in milliseconds per step.
+    static let micro = ["--set", "model.width=32", "--set", "model.heads=2", "--set", "model.layers=1", "--set", "model.decoder_ffn=64",
+                        "--set", "model.frames=128", "--set", "model.conv_kernel=7", "--set", "train.log_every=1"]
+
+    /// A folder of the committed fixture clips (several rates, channels and formats).
+    func audioFolder(_ dir: TempDir) throws -> String {
+        let folder = dir.path("audio")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for f in ["long8k_flac.flac", "flac16k_stereo.flac", "mp3_22k_stereo.mp3", "short16k_800.wav", "opus48k_mono.opus"] {
+            try FileManager.default.copyItem(atPath: Repo.fixture("mel/" + f).path, toPath: folder + "/" + f)
+        }
+        return folder
+    }
+
+    /// Log lines without the timing fields, which differ between runs.
+    func losses(_ path: String) throws -> [String] {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        return text.split(separator: "\n").map { line in
+            line.replacingOccurrences(of: #","steps_per_s":[^,}]*"#, with: "", options: .regularExpression)
+                .replacingOccurrences(of: #","samples_per_s":[^,}]*"#, with: "", options: .regularExpression)
+        }
+    }
+
+    func testConfigurationErrorsNameTheFieldBeforeAnyWork() throws {
+        let dir = TempDir()
+        let audio = try audioFolder(dir)
+        try Data("{\"train\": {\"batch\": \"eight\"}}".utf8).write(to: URL(fileURLWithPath: dir.path("bad.json")))
+        try Data("{\"model\": {\"widht\": 64}}".utf8).write(to: URL(fileURLWithPath: dir.path("typo.json")))
+        try FileManager.default.createDirectory(atPath: dir.path("empty"), withIntermediateDirectories: true)
+        let cases: [([String], String)] = [
+            (["--set", "model.heads=5"], "width (192) must be a positive multiple of heads (5)"),
+            (["--set", "model.frames=1000"], "frames (1000) must be a positive multiple of patch_time (16)"),
+            (["--set", "model.group_size=4"], "group_size (4) must divide embed_dim (18)"),
+            (["--set", "train.lrr=1"], "unknown field 'train.lrr'"),
+            (["--config", dir.path("bad.json")], "train.batch: wrong type"),
+            (["--config", dir.path("typo.json")], "unknown field 'model.widht'"),
+            (["--batch", "0"], "batch must be in 1...4096"),
+            (["--preset", "huge"], "--preset must be tiny, small or base"),
+        ]
+        for (args, message) in cases {
+            let r = try Tool.run("bsq-train", ["train", "-q", "-o", dir.path("run")] + args + [audio])
+            XCTAssertNotEqual(r.status, 0, "\(args)")
+            XCTAssertTrue(r.stderr.hasPrefix("bsq-train: ") && r.stderr.contains(message), "\(args): \(r.stderr)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path("run")), "\(args) created the run folder")
+        }
+        let empty = try Tool.run("bsq-train", ["train", "-q", "-o", dir.path("run"), dir.path("empty")])
+        XCTAssertNotEqual(empty.status, 0)
+        XCTAssertTrue(empty.stderr.contains("no audio files found"), empty.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path("run")))
+    }
+
+    /// A run stopped by SIGINT saves a checkpoint; resuming it gives the same
+    /// losses, step for step, as a run that was never stopped.
+    func testInterruptedRunResumesWithTheSameLosses() throws {
+        let dir = TempDir()
+        let audio = try audioFolder(dir)
+        let args = ["train", "-q", "--steps", "120", "--batch", "2", "--seed", "5", "--val", Repo.fixture("mel/short16k_800.wav").path,
+                    "--set", "train.val_every=50", "--set", "train.checkpoint_every=1000", "--set", "train.warmup=10"] + Self.micro
+        let whole = try Tool.run("bsq-train", args + ["-o", dir.path("whole"), audio])
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+
+        let p = Process()
+        p.executableURL = Tool.binDir.appendingPathComponent("bsq-train")
+        p.arguments = args + ["-o", dir.path("cut"), audio]
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let log = dir.path("cut/log.jsonl")
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if let t = try? String(contentsOfFile: log, encoding: .utf8), t.split(separator: "\n").count >= 8 { break }
+            usleep(2000)
+        }
+        p.interrupt()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 128 + SIGINT, "an interrupted run exits 130")
+        let saved = Trainer.checkpoints(in: dir.path("cut"))
+        XCTAssertEqual(saved.count, 1)
+        let stoppedAt = saved.first?.step ?? 0
+        XCTAssertGreaterThan(stoppedAt, 0)
+        XCTAssertLessThan(stoppedAt, 120, "the run ended before the signal")
+
+        let resumed = try Tool.run("bsq-train", ["train", "-q", "--resume", dir.path("cut"), audio, "--val", Repo.fixture("mel/short16k_800.wav").path])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertEqual(try losses(dir.path("cut/log.jsonl")), try losses(dir.path("whole/log.jsonl")))
+        let a = try SafeTensors(path: dir.path("whole/model.safetensors")), b = try SafeTensors(path: dir.path("cut/model.safetensors"))
+        XCTAssertEqual(a.metadata["step"], "120")
+        XCTAssertEqual(a.sha256, b.sha256, "the final checkpoints differ")
+    }
+
+    /// Gradient checkpointing recomputes the same activations: identical losses.
+    func testRecomputeGivesIdenticalLosses() throws {
+        let dir = TempDir()
+        let audio = try audioFolder(dir)
+        let args = ["train", "-q", "--steps", "6", "--batch", "2"] + Self.micro + [audio]
+        XCTAssertEqual(try Tool.run("bsq-train", args + ["-o", dir.path("a")]).status, 0)
+        let r = try Tool.run("bsq-train", args + ["--recompute", "-o", dir.path("b")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try losses(dir.path("a/log.jsonl")), try losses(dir.path("b/log.jsonl")))
+        let run = try RunConfig.decode(json: try SafeTensors(path: dir.path("b/model.safetensors")).metadata["run"] ?? "")
+        XCTAssertTrue(run.train.recompute)
+        XCTAssertEqual(run.model.width, 32)
+    }
+
+    /// Mel frames train as well as audio; a run folder in use is not overwritten.
+    func testMelFramesAsDataAndNoOverwrite() throws {
+        let dir = TempDir()
+        let audio = try audioFolder(dir)
+        let mel = try Tool.run("mel", ["-q", "-o", dir.path("data.mel"), audio])
+        XCTAssertEqual(mel.status, 0, mel.stderr)
+        let args = ["train", "-q", "--steps", "3", "--batch", "2"] + Self.micro
+        let r = try Tool.run("bsq-train", args + ["-o", dir.path("run"), dir.path("data.mel")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let before = try Data(contentsOf: URL(fileURLWithPath: dir.path("run/model.safetensors")))
+        let again = try Tool.run("bsq-train", args + ["-o", dir.path("run"), dir.path("data.mel")])
+        XCTAssertNotEqual(again.status, 0)
+        XCTAssertTrue(again.stderr.contains("already holds a run"), again.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir.path("run/model.safetensors"))), before)
+        // the checkpoint is a model the codec tools load (EMA weights)
+        let codes = try Tool.shell("bsq-encode -m '\(dir.path("run/model.safetensors"))' '\(dir.path("data.mel"))' | bsq-tensor info")
+        XCTAssertEqual(codes.status, 0, codes.stderr)
+        // a frame that is not mel is refused with its name
+        let codesFile = dir.path("x.codes")
+        XCTAssertEqual(try Tool.shell("bsq-encode -m '\(dir.path("run/model.safetensors"))' -o '\(codesFile)' '\(dir.path("data.mel"))'").status, 0)
+        let bad = try Tool.run("bsq-train", args + ["-o", dir.path("run2"), codesFile])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("not a mel frame"), bad.stderr)
+    }
+
+    /// The tiny preset (on 2.56 s chunks) overfits one clip: the reconstruction
+    /// L1 of the validation (EMA off) and of `bsq-encode | bsq-decode` falls below 2 dB.
+    func testTinyModelOverfitsOneClip() throws {
+        let dir = TempDir()
+        let clip = dir.path("clip.mel")
+        XCTAssertEqual(try Tool.run("mel", ["-q", "--frames", "256", "--crop", "start", "-o", clip, Repo.fixture("mel/long8k_flac.flac").path]).status, 0)
+        let r = try Tool.run("bsq-train", ["train", "-q", "--preset", "tiny", "--set", "model.frames=256", "--batch", "1", "--steps", "100",
+                                           "--lr", "1e-3", "--set", "train.warmup=10", "--set", "train.min_lr=1e-3", "--set", "train.ema=0",
+                                           "--set", "train.inv_temp=10", "--set", "train.val_every=100", "--val", clip, "-o", dir.path("run"), clip])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = try String(contentsOfFile: dir.path("run/log.jsonl"), encoding: .utf8).split(separator: "\n")
+        let last = try JSONValue.parse(String(lines.last { $0.contains("\"val\"") } ?? ""))
+        XCTAssertEqual(last["step"]?.int, 100)
+        let l1 = last["l1_db"]?.number ?? .infinity
+        XCTAssertLessThan(l1, 2, "validation L1 after 100 steps")
+        let m = dir.path("run/model.safetensors")
+        let metrics = try Tool.shell("bsq-encode -m '\(m)' '\(clip)' | bsq-decode -m '\(m)' | spec-metrics --json '\(clip)' -")
+        XCTAssertEqual(metrics.status, 0, metrics.stderr)
+        let overall = try JSONValue.parse(String(metrics.stdoutText.split(separator: "\n").last ?? ""))
+        XCTAssertEqual(overall["mae"]?.number ?? .infinity, l1, accuracy: 1e-3, "the codec tools reproduce the validation")
+    }
+}
