@@ -9,6 +9,7 @@ MANDIR     = $(DESTDIR)$(PREFIX)/share/man
 BASHDIR    = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 ZSHDIR     = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 FISHDIR    = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+SHAREDIR   = $(DESTDIR)$(PREFIX)/share/bsq-audio
 
 TOOLS      = bsq-tensor mel specaug spec-metrics bsq-encode bsq-decode bsq-train bsq-plot mel2wav wav-metrics
 DEBS       = libsndfile1-dev libfftw3-dev libopenblas-dev libzstd-dev libsoxr-dev pkg-config \
@@ -17,7 +18,7 @@ RELEASE    = .build/release
 SWIFT     ?= swift
 SUDO       = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test install uninstall completions bench bench-deps demo clean
+.PHONY: all deps build test install uninstall completions bench bench-deps demo experiment clean
 
 all: build
 
@@ -42,6 +43,8 @@ install: build
 	for t in $(TOOLS); do install -m 755 $(RELEASE)/$$t $(BINDIR)/$$t; done
 	for t in $(TOOLS); do install -m 644 man/man1/$$t.1 $(MANDIR)/man1/$$t.1; done
 	install -m 644 man/man5/bsqt.5 $(MANDIR)/man5/bsqt.5
+	install -d $(SHAREDIR)
+	install -m 644 Sources/BSQAudio/Resources/bsq-audio-tiny18.safetensors $(SHAREDIR)/bsq-audio-tiny18.safetensors
 	for t in $(TOOLS); do \
 		install -m 644 completions/bash/$$t $(BASHDIR)/$$t; \
 		install -m 644 completions/zsh/_$$t $(ZSHDIR)/_$$t; \
@@ -49,7 +52,8 @@ install: build
 
 uninstall:
 	for t in $(TOOLS); do rm -f $(BINDIR)/$$t $(MANDIR)/man1/$$t.1 $(BASHDIR)/$$t $(ZSHDIR)/_$$t $(FISHDIR)/$$t.fish; done
-	rm -f $(MANDIR)/man5/bsqt.5
+	rm -f $(MANDIR)/man5/bsqt.5 $(SHAREDIR)/bsq-audio-tiny18.safetensors
+	-rmdir $(SHAREDIR) 2>/dev/null
 
 ## completions: regenerate bash/zsh/fish completions from the tools (committed)
 completions: build
@@ -70,6 +74,10 @@ bench: build bench-deps
 ## demo: the main job on a synthesized speech clip
 demo: build
 	bash demo/run.sh
+
+## experiment: corpus -> mel -> bsq-train -> codes -> report (about 80 min on 2 cores; experiment/README.md)
+experiment: build
+	bash experiment/run.sh
 
 clean:
 	rm -rf .build demo-out bench/out

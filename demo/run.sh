@@ -36,13 +36,29 @@ specaug --seed 7 "$OUT/clips.mel" > "$OUT/clips-aug.mel"
 bsq-tensor info --json "$OUT/clips-aug.mel" | sed 's/.*"key":"\([^"]*\)".*"specaug":\({.*}\)}}$/\1: \2/'
 spec-metrics "$OUT/clips.mel" "$OUT/clips-aug.mel"
 
-step "tokens: a freshly initialised tiny BSQ-ViT (untrained, so its reconstructions are poor; the bit rate is the point)" \
-     "bsq-train init --preset tiny --seed 1 -o $OUT/tiny.safetensors; bsq-encode -m $OUT/tiny.safetensors $OUT/clips.mel > $OUT/clips.codes"
-bsq-train init --preset tiny --seed 1 -o "$OUT/tiny.safetensors"
-bsq-encode -m "$OUT/tiny.safetensors" --timing "$OUT/clips.mel" > "$OUT/clips.codes"
-bsq-tensor info "$OUT/clips.codes"
+step "the main job with the kit's trained model (tiny, 18 bits per 16x16 patch): speech -> mel -> codes -> mel" \
+     "mel $OUT/hello.wav | bsq-encode | tee $OUT/hello.codes | bsq-decode > $OUT/hello.rec.mel"
+mel -q "$OUT/hello.wav" > "$OUT/hello.mel"
+mel -q "$OUT/hello.wav" | bsq-encode --timing | tee "$OUT/hello.codes" | bsq-decode > "$OUT/hello.rec.mel"
+bsq-tensor info "$OUT/hello.codes"
 
-step "and back to mel, compared with the original" \
-     "bsq-decode -m $OUT/tiny.safetensors $OUT/clips.codes | spec-metrics --codes $OUT/clips.codes $OUT/clips.mel -"
-bsq-decode -m "$OUT/tiny.safetensors" "$OUT/clips.codes" | spec-metrics --codes "$OUT/clips.codes" "$OUT/clips.mel" -
-printf '\ndemo: done; outputs are in %s/\n' "$OUT"
+step "bit rate and quality of the reconstruction" \
+     "spec-metrics --codes $OUT/hello.codes $OUT/hello.mel $OUT/hello.rec.mel"
+spec-metrics --codes "$OUT/hello.codes" "$OUT/hello.mel" "$OUT/hello.rec.mel"
+
+step "the original and the reconstructed mel spectrograms, one above the other" \
+     "bsq-plot mel $OUT/hello.mel $OUT/hello.rec.mel --label original --label 'from 18-bit codes' -o $OUT/hello.png"
+bsq-plot mel "$OUT/hello.mel" "$OUT/hello.rec.mel" --title "hello.wav: mel -> bsq-encode -> bsq-decode" \
+    --label "original mel" --label "decoded from $(bsq-tensor info --json "$OUT/hello.codes" | sed 's/.*"dims":\[\([0-9]*\),\([0-9]*\)\].*/\1x\2/') tokens of 18 bits" \
+    -o "$OUT/hello.png"
+ls -l "$OUT/hello.png"
+
+step "back to sound (Griffin-Lim), beside the PNG, and how intelligible it stays (STOI)" \
+     "mel2wav -o $OUT/hello.mel.wav < $OUT/hello.mel; mel2wav -o $OUT/hello.rec.wav < $OUT/hello.rec.mel; wav-metrics ..."
+mel2wav -q -o "$OUT/hello.mel.wav" "$OUT/hello.mel"
+mel2wav -q -o "$OUT/hello.rec.wav" "$OUT/hello.rec.mel"
+echo "original -> mel -> mel2wav:"
+wav-metrics "$OUT/hello.wav" "$OUT/hello.mel.wav"
+echo "original -> mel -> codes -> mel -> mel2wav:"
+wav-metrics "$OUT/hello.wav" "$OUT/hello.rec.wav"
+printf '\ndemo: done; outputs are in %s/ (hello.png, hello.rec.wav)\n' "$OUT"

@@ -20,12 +20,6 @@ struct BSQPlot: ToolCommand {
 }
 
 /// Writes a finished image to `path` atomically.
-func write(_ canvas: Canvas, to path: String) throws {
-    let file = try AtomicFile(path: path)
-    try file.write(canvas.png())
-    try file.commit()
-}
-
 func checkInputs(_ files: [String]) throws {
     if files.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
 }
@@ -81,7 +75,7 @@ struct Curves: ParsableCommand {
         if panels.isEmpty { throw BSQError("no numbers to plot in \(logs.joined(separator: ", "))") }
         let plot = TrainingLog.plot(parsed, labels: TrainingLog.labels(logs), panels: panels,
                                     logY: logY, smooth: smooth, title: title)
-        try write(plot.render(), to: output)
+        try plot.render().write(to: output)
     }
 }
 
@@ -142,7 +136,7 @@ struct Mel: ParsableCommand {
         plot.dbMin = dbMin
         plot.dbMax = dbMax
         plot.colormap = Colormap.named(colormap)!
-        try write(plot.render(), to: output)
+        try plot.render().write(to: output)
     }
 }
 

@@ -9,12 +9,13 @@ struct BSQTrain: ToolCommand {
         abstract: "Create and train BSQ-ViT audio tokenizer checkpoints.",
         discussion: """
             Examples:
-              bsq-train train --preset tiny --steps 20000 --val heldout/ -o runs/tiny corpus/train/
+              bsq-train train --preset tiny --steps 20000 --val heldout/ --plot runs/tiny.png -o runs/tiny corpus/train/
               bsq-train train --resume runs/tiny corpus/train/
               bsq-train init --preset tiny --bits 18 --seed 1 -o init.safetensors
-              mel a.wav | bsq-encode -m runs/tiny/model.safetensors | bsq-tensor info
+              bsq-train export --f16 --name tiny18 runs/tiny/model.safetensors -o tiny18.safetensors
+              mel a.wav | bsq-encode -m tiny18.safetensors | bsq-tensor info
             """,
-        subcommands: [Train.self, Init.self])
+        subcommands: [Train.self, Init.self, Export.self])
 }
 
 struct Init: ParsableCommand {
@@ -127,7 +128,10 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("JSON-lines log (default: RUN/log.jsonl).", valueName: "file"))
     var log: String?
 
-    @Option(help: "Threads for the matrix products.")
+    @Option(help: ArgumentHelp("Redraw the training curves (bsq-plot curves) into this PNG at every checkpoint.", valueName: "file"))
+    var plot: String?
+
+    @Option(help: "Workers of the training step and the validation (OpenBLAS runs single-threaded inside each).")
     var threads: Int = 2
 
     @Flag(name: .shortAndLong, help: "No progress bar or summary.")
@@ -196,7 +200,37 @@ struct Train: ParsableCommand {
         ToolProcess.deferInterrupts()
         let trainer = Trainer(state: state, data: training, validation: validation, directory: directory, log: log, threads: threads)
         trainer.progress = !quiet
+        if let plot {
+            let title = "bsq-train: " + (state.run.model.name ?? "model") + " (" + directory + ")"
+            trainer.plot = { log in try TrainingLog.writeCurves(log: log, title: title, to: plot) }
+        }
         let saved = try trainer.run(resumed: resume != nil)
         if !quiet { ToolProcess.report("step \(state.step) of \(t.steps): saved \(saved)") }
+    }
+}
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write the weights a model runs with (the EMA copy when present) without the training state.",
+        discussion: """
+            The output holds MODEL.md's tensors only, as F32 or, with --f16, as F16 (half the \
+            size; readers widen them), with the model config in the metadata. Written atomically.
+            """)
+
+    @Argument(help: ArgumentHelp("Checkpoint to read (e.g. RUN/model.safetensors).", valueName: "checkpoint"))
+    var checkpoint: String
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Model file to write.", valueName: "file"))
+    var output: String
+
+    @Flag(name: .customLong("f16"), help: "Store the tensors as F16.")
+    var half = false
+
+    @Option(help: "Name recorded in the config (default: the checkpoint's).")
+    var name: String?
+
+    func run() throws {
+        let ck = try Checkpoint(path: checkpoint)
+        try (name.map { ck.renamed($0) } ?? ck).write(to: output, half: half)
     }
 }

@@ -77,7 +77,7 @@ function __bsq-encode_custom_completion
 end
 
 complete -c 'bsq-encode' -f
-complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_flags_or_options "bsq-encode" m model' -l 'model' -s 'm' -d 'The model checkpoint (safetensors).' -rfka ''
+complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_flags_or_options "bsq-encode" m model' -l 'model' -s 'm' -d 'The model checkpoint (safetensors; default: the kit\'s trained tiny 18-bit model).' -rfka ''
 complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_flags_or_options "bsq-encode" o output' -l 'output' -s 'o' -d 'Write frames to this file (atomically) instead of standard output.' -rfka ''
 complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_flags_or_options "bsq-encode" threads' -l 'threads' -d 'Threads for the matrix products (default: the number of cores).' -rfka ''
 complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_flags_or_options "bsq-encode" batch' -l 'batch' -d 'Chunks of 10.24 s run through the model together.' -rfka ''

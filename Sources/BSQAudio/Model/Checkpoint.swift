@@ -34,6 +34,13 @@ public struct Checkpoint: Sendable {
         usedEMA = false
     }
 
+    /// The same weights under another configuration name.
+    public func renamed(_ newName: String) -> Checkpoint {
+        var c = config
+        c.name = newName
+        return Checkpoint(config: c, weights: weights, name: newName)
+    }
+
     /// Loads a checkpoint, checking every key and shape against its config.
     public init(path: String) throws {
         let file = try SafeTensors(path: path)
@@ -85,7 +92,7 @@ public struct Checkpoint: Sendable {
 
     /// Writes the weights (plus any extra tensors, e.g. training state) atomically.
     public func write(to path: String, extra: [(name: String, shape: [Int], values: [Float])] = [],
-                      metadata: [(String, String)] = []) throws {
+                      metadata: [(String, String)] = [], half: Bool = false) throws {
         var all = weights
         var slots = layout.slots.map { (name: $0.name, shape: $0.shape, offset: $0.offset, count: $0.count) }
         for e in extra {
@@ -96,7 +103,7 @@ public struct Checkpoint: Sendable {
             let tensors = slots.map { s in
                 (name: s.name, shape: s.shape, values: UnsafeBufferPointer(rebasing: w[s.offset..<(s.offset + s.count)]))
             }
-            try SafeTensors.write(to: path, metadata: [("format", "bsq-audio-1"), ("config", config.json)] + metadata, tensors: tensors)
+            try SafeTensors.write(to: path, metadata: [("format", "bsq-audio-1"), ("config", config.json)] + metadata, tensors: tensors, half: half)
         }
     }
 

@@ -8,6 +8,8 @@ public final class Codec {
     public let model: BSQModel
     public let batch: Int
     public var force = false
+    /// The model is the kit's default (recorded in the codes' metadata).
+    public var isDefaultModel = false
     private var config: ModelConfig { model.config }
     /// Chunks run and seconds spent in the model (for --timing).
     public private(set) var chunksRun = 0
@@ -118,7 +120,8 @@ public final class Codec {
         meta["axes"] = ["time_patch", "freq_patch"]
         meta["frames"] = JSONValue(p.frames)
         meta["bits"] = JSONValue(c.embed_dim)
-        meta["model"] = ["name": .string(ck.name), "sha256": .string(ck.sha256)]
+        meta["model"] = isDefaultModel ? ["name": .string(ck.name), "sha256": .string(ck.sha256), "default": true]
+            : ["name": .string(ck.name), "sha256": .string(ck.sha256)]
         let dims = [p.chunks * c.nt, c.nf]
         if c.embed_dim > 32 { return Frame(p.tokens, dims: dims, meta: meta) }
         return Frame(p.tokens.map { UInt32(truncatingIfNeeded: $0) }, dims: dims, meta: meta)

@@ -3,8 +3,8 @@ import Foundation
 
 /// Options shared by `bsq-encode` and `bsq-decode`.
 public struct CodecOptions: ParsableArguments {
-    @Option(name: .shortAndLong, help: ArgumentHelp("The model checkpoint (safetensors).", valueName: "file"))
-    public var model: String
+    @Option(name: .shortAndLong, help: ArgumentHelp("The model checkpoint (safetensors; default: the kit's trained tiny 18-bit model).", valueName: "file"))
+    public var model: String?
 
     @Option(name: .shortAndLong, help: ArgumentHelp("Write frames to this file (atomically) instead of standard output.", valueName: "file"))
     public var output: String?
@@ -35,8 +35,9 @@ public struct CodecOptions: ParsableArguments {
     public func run(flopsPerChunk: (ModelConfig) -> Double, _ body: (Codec, FrameWriter) throws -> Void) throws {
         var ran: Codec? = nil
         defer { if timing, let codec = ran { report(codec, flopsPerChunk(codec.model.config)) } }
-        let codec = Codec(try Checkpoint(path: model), batch: batch,
+        let codec = Codec(try Checkpoint(path: try model ?? DefaultModel.path()), batch: batch,
                           threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        codec.isDefaultModel = model == nil
         ran = codec
         if let output {
             let file = try AtomicFile(path: output)

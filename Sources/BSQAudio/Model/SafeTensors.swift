@@ -87,18 +87,20 @@ public struct SafeTensors {
         }
     }
 
-    /// Writes F32 tensors (in the order given) with string metadata, atomically.
+    /// Writes tensors (in the order given) as F32, or as F16 (rounded to
+    /// nearest even) with `half`, with string metadata, atomically.
     public static func write(to path: String, metadata: [(String, String)],
-                             tensors: [(name: String, shape: [Int], values: UnsafeBufferPointer<Float>)]) throws {
+                             tensors: [(name: String, shape: [Int], values: UnsafeBufferPointer<Float>)], half: Bool = false) throws {
+        let width = half ? 2 : 4
         var header = JSONObject()
         var meta = JSONObject()
         for (k, v) in metadata { meta[k] = .string(v) }
         header["__metadata__"] = .object(meta)
         var offset = 0
         for t in tensors {
-            let n = t.values.count * 4
+            let n = t.values.count * width
             var e = JSONObject()
-            e["dtype"] = "F32"
+            e["dtype"] = half ? "F16" : "F32"
             e["shape"] = JSONValue(t.shape)
             e["data_offsets"] = JSONValue([offset, offset + n])
             header[t.name] = .object(e)
@@ -113,7 +115,12 @@ public struct SafeTensors {
         do {
             try file.write(head)
             for t in tensors {
-                try file.write(Array(UnsafeRawBufferPointer(t.values)))
+                if half {
+                    let h = t.values.map { Float16($0) }
+                    try h.withUnsafeBytes { try file.write(Array($0)) }
+                } else {
+                    try file.write(Array(UnsafeRawBufferPointer(t.values)))
+                }
             }
             try file.commit()
         } catch {

@@ -43,6 +43,13 @@ public struct Canvas: Sendable {
     }
 
     /// The image as a PNG file.
+    /// Writes the image as a PNG file, atomically.
+    public func write(to path: String) throws {
+        let file = try AtomicFile(path: path)
+        try file.write(png())
+        try file.commit()
+    }
+
     public func png(compression: Deflate.Mode = .fixed) -> [UInt8] {
         PNG.encode(width: width, height: height, rgb: pixels, compression: compression)
     }

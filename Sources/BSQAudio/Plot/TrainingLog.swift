@@ -109,6 +109,14 @@ public struct TrainingLog: Sendable {
         return Set(names).count == names.count ? names : paths
     }
 
+    /// The default figure of one log (every quantity it has), as a PNG file.
+    public static func writeCurves(log path: String, title: String?, to output: String) throws {
+        let log = try TrainingLog(path: path)
+        let panels = defaultPanels([log])
+        if panels.isEmpty { return }
+        try plot([log], labels: [log.name], panels: panels, logY: false, smooth: 0, title: title).render().write(to: output)
+    }
+
     /// A figure of `panels` over `logs`: one line per key and log, coloured
     /// in turn. With `smooth` in (0, 1), each line is an exponential moving
     /// average (weight `smooth` on the past, as TensorBoard does) drawn over

@@ -1,0 +1,38 @@
+import BSQAudio
+import Foundation
+import TestSupport
+import XCTest
+
+/// `bsq-encode` and `bsq-decode` without `-m` use the kit's trained model and say so.
+final class DefaultModelCLITests: XCTestCase {
+    func testEncodeAndDecodeWithoutAModelUseTheDefault() throws {
+        let dir = TempDir()
+        let mel = dir.path("a.mel")
+        XCTAssertEqual(try Tool.run("mel", ["-q", "-o", mel, Repo.fixture("mel/long8k_flac.flac").path]).status, 0)
+        let enc = try Tool.run("bsq-encode", ["-o", dir.path("a.codes"), mel])
+        XCTAssertEqual(enc.status, 0, enc.stderr)
+        let info = try Tool.run("bsq-tensor", ["info", "--json", dir.path("a.codes")])
+        let meta = try JSONValue.parse(info.stdoutText.split(separator: "\n").first.map(String.init) ?? "")
+        let model = meta["meta"]?["model"] ?? meta["model"]
+        XCTAssertEqual(model?["name"]?.string, "bsq-audio-tiny18", info.stdoutText)
+        XCTAssertEqual(model?["default"]?.bool, true, info.stdoutText)
+        let sha = try Data(contentsOf: URL(fileURLWithPath: try DefaultModelCLITests.shipped())).withUnsafeBytes { SHA256.hex($0) }
+        XCTAssertEqual(model?["sha256"]?.string, sha)
+        let metrics = try Tool.shell("bsq-decode '\(dir.path("a.codes"))' | spec-metrics --json '\(mel)' -")
+        XCTAssertEqual(metrics.status, 0, metrics.stderr)
+        let overall = try JSONValue.parse(String(metrics.stdoutText.split(separator: "\n").last ?? ""))
+        // speech mixed with glides and noise bursts, none of it in the training corpus
+        XCTAssertLessThan(overall["mae"]?.number ?? .infinity, 8, metrics.stdoutText)
+    }
+
+    func testAMissingDefaultModelIsOneLine() throws {
+        let r = try Tool.run("bsq-encode", [Repo.fixture("model/mel_input.bsqt").path], env: ["BSQ_DEFAULT_MODEL": "/nonexistent/model.safetensors"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.hasPrefix("bsq-encode: no model given (-m) and the default model is not installed"), r.stderr)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1)
+        XCTAssertTrue(r.stdout.isEmpty)
+    }
+
+    /// The committed model file.
+    static func shipped() throws -> String { Repo.root.appendingPathComponent("Sources/BSQAudio/Resources/" + DefaultModel.fileName).path }
+}
