@@ -157,32 +157,35 @@ TRUN=bench/out/train-run
 swift_train() {  # preset [extra bsq-train options] -> "steps_per_s peak_mb"
     local p=$1; shift
     rm -rf "$TRUN"
-    /usr/bin/time -f %M -o bench/out/train.maxrss "$BIN/bsq-train" train -q --preset "$p" --batch "$TRAIN_BATCH" \
+    BSQ_PROFILE_SGEMM=1 /usr/bin/time -f %M -o bench/out/train.maxrss "$BIN/bsq-train" train -q --preset "$p" --batch "$TRAIN_BATCH" \
         --steps "$TRAIN_STEPS" --threads "$THREADS" --set train.log_every=1 --set train.checkpoint_every=1000000 \
-        "$@" -o "$TRUN" bench/data/train.mel || return 1
+        "$@" -o "$TRUN" bench/data/train.mel 2> bench/out/train.stderr || { cat bench/out/train.stderr >&2; return 1; }
     python3 -c "
-import json, statistics, sys
+import json, re, statistics, sys
 rates = [o['steps_per_s'] for o in map(json.loads, open(sys.argv[1])) if o.get('kind') == 'train' and o['step'] > 1]
-print(f'{statistics.median(rates):.4f} {int(open(sys.argv[2]).read().split()[-1]) / 1024:.0f}')" \
-        "$TRUN/log.jsonl" bench/out/train.maxrss || return 1
+per_thread = re.search(r'([0-9.]+) GFLOP/s per thread', open(sys.argv[3]).read()).group(1)
+print(f'{statistics.median(rates):.4f} {int(open(sys.argv[2]).read().split()[-1]) / 1024:.0f} {per_thread}')" \
+        "$TRUN/log.jsonl" bench/out/train.maxrss bench/out/train.stderr || return 1
     rm -rf "$TRUN"
 }
 rate() { python3 -c "import sys; r = float(sys.argv[1]); print(f'{r:.3f} steps/s, {r * $TRAIN_BATCH:.2f} samples/s')" "$1"; }
 eff() { python3 -c "import sys; g = float(sys.argv[1]) * float(sys.argv[2]); print(f'{g:.1f} GFLOP/s = {100 * g / $peak:.0f}% of peak')" "$1" "$2"; }
+peak1=$(bench/out/sgemm_peak 1)
 tiny_mb=""
 for p in $TRAIN_PRESETS; do
-    out=$(swift_train "$p"); read -r sps smb <<< "$out"
+    out=$(swift_train "$p"); read -r sps smb sgemm1 <<< "$out"
     ref=$(python3 bench/train_reference.py --preset "$p" --batch "$TRAIN_BATCH" --threads "$THREADS" \
           --steps $((TRAIN_STEPS - 1)) --warmup 1)
     rps=$(json "$ref" steps_per_s); rmb=$(python3 -c "print(f'{$(json "$ref" peak_rss_mb):.0f}')"); gfs=$(json "$ref" gflop_per_step)
     say "train $p (batch $TRAIN_BATCH, $THREADS threads, median of $((TRAIN_STEPS - 1)) steps; $(python3 -c "print(f'{$gfs:.0f}')") GFLOP per step; OpenBLAS sgemm peak $peak GFLOP/s)"
     say "  bsq-train  $(rate "$sps"), peak $smb MB, $(eff "$sps" "$gfs")"
     say "  PyTorch    $(rate "$rps"), peak $rmb MB, $(eff "$rps" "$gfs")"
+    say "  bsq-train matmuls alone (BSQ_PROFILE_SGEMM=1): $sgemm1 GFLOP/s per thread = $(python3 -c "print(f'{100 * $sgemm1 / $peak1:.0f}')")% of the 1-thread sgemm peak ($peak1 GFLOP/s); target >= 60%"
     say "  bsq-train / PyTorch  steps/s $(ratio "$sps" "$rps")x ($(verdict "$(ratio "$sps" "$rps")" 1): target >= 1), peak memory $(ratio "$smb" "$rmb")x"
     if [ "$p" = tiny ]; then tiny_mb=$smb; tiny_sps=$sps; fi
 done
 if [ -n "$tiny_mb" ]; then
-    out=$(swift_train tiny --recompute); read -r csps cmb <<< "$out"
+    out=$(swift_train tiny --recompute); read -r csps cmb _ <<< "$out"
     say "train tiny --recompute (batch $TRAIN_BATCH): peak $cmb MB vs $tiny_mb MB without: memory saved by --recompute" \
         "$((tiny_mb - cmb)) MB ($(python3 -c "print(f'{100 * ($tiny_mb - $cmb) / $tiny_mb:.0f}')")%), at $(python3 -c "print(f'{$csps:.3f}')") steps/s ($(ratio "$csps" "$tiny_sps")x)"
 fi

@@ -206,6 +206,11 @@ struct Train: ParsableCommand {
         }
         let saved = try trainer.run(resumed: resume != nil)
         if !quiet { ToolProcess.report("step \(state.step) of \(t.steps): saved \(saved)") }
+        if BLAS.profiling {
+            let p = BLAS.profile
+            ToolProcess.report(String(format: "sgemm: %d calls, %.1f GFLOP in %.2f thread-seconds: %.1f GFLOP/s per thread",
+                                      p.calls, p.flops / 1e9, p.seconds, p.flops / 1e9 / max(p.seconds, 1e-9)))
+        }
     }
 }
 

@@ -135,13 +135,13 @@ public final class SoundFile {
         guard sf_format_check(&info) != 0 else {
             throw BSQError("libsndfile cannot write \(format.rawValue) at \(sampleRate) Hz with \(channels) channels")
         }
-        let stream = GrowingStream()
+        let stream = MemoryStream()
         var io = SF_VIRTUAL_IO(
-            get_filelen: { user in GrowingStream.from(user).length },
-            seek: { offset, whence, user in GrowingStream.from(user).seek(offset, whence) },
-            read: { ptr, count, user in GrowingStream.from(user).read(ptr, count) },
-            write: { ptr, count, user in GrowingStream.from(user).write(ptr, count) },
-            tell: { user in GrowingStream.from(user).position })
+            get_filelen: { user in MemoryStream.from(user).length },
+            seek: { offset, whence, user in MemoryStream.from(user).seek(offset, whence) },
+            read: { ptr, count, user in MemoryStream.from(user).read(ptr, count) },
+            write: { ptr, count, user in MemoryStream.from(user).write(ptr, count) },
+            tell: { user in MemoryStream.from(user).position })
         guard let h = sf_open_virtual(&io, Int32(SFM_WRITE), &info, Unmanaged.passUnretained(stream).toOpaque()) else {
             throw BSQError(lastError(nil))
         }
@@ -159,51 +159,18 @@ public final class SoundFile {
     public static var libraryVersion: String { String(cString: sf_version_string()) }
 }
 
-/// A seekable byte buffer behind libsndfile's virtual I/O.
+/// A seekable byte buffer behind libsndfile's virtual I/O: read from (a whole
+/// file held in memory, as stdin is) or written into and seeked back over (an
+/// encoder's output), growing as needed.
 private final class MemoryStream {
-    let bytes: [UInt8]
+    var bytes: [UInt8]
     var position: sf_count_t = 0
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    init(_ bytes: [UInt8] = []) { self.bytes = bytes }
 
     var length: sf_count_t { sf_count_t(bytes.count) }
 
     static func from(_ user: UnsafeMutableRawPointer?) -> MemoryStream {
         Unmanaged<MemoryStream>.fromOpaque(user!).takeUnretainedValue()
-    }
-
-    func seek(_ offset: sf_count_t, _ whence: Int32) -> sf_count_t {
-        let base: sf_count_t
-        switch whence {
-        case SEEK_SET: base = 0
-        case SEEK_CUR: base = position
-        default: base = length
-        }
-        let target = base + offset
-        if target < 0 { return -1 }
-        position = target
-        return position
-    }
-
-    func read(_ ptr: UnsafeMutableRawPointer?, _ count: sf_count_t) -> sf_count_t {
-        guard let ptr, position < length, count > 0 else { return 0 }
-        let n = min(count, length - position)
-        bytes.withUnsafeBytes { b in
-            ptr.copyMemory(from: b.baseAddress! + Int(position), byteCount: Int(n))
-        }
-        position += n
-        return n
-    }
-}
-
-/// A byte buffer that libsndfile writes (and seeks back into) through virtual I/O.
-private final class GrowingStream {
-    var bytes: [UInt8] = []
-    var position: sf_count_t = 0
-
-    var length: sf_count_t { sf_count_t(bytes.count) }
-
-    static func from(_ user: UnsafeMutableRawPointer?) -> GrowingStream {
-        Unmanaged<GrowingStream>.fromOpaque(user!).takeUnretainedValue()
     }
 
     func seek(_ offset: sf_count_t, _ whence: Int32) -> sf_count_t {

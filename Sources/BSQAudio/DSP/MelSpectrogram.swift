@@ -40,11 +40,8 @@ public struct MelSpectrogram: Sendable {
 
     public init(_ analysis: MelAnalysis) {
         self.analysis = analysis
-        let n = analysis.nFFT, wl = analysis.resolvedWinLength
-        var w = [Float](repeating: 0, count: n)
-        let left = (n - wl) / 2
-        for i in 0..<wl { w[left + i] = Float(0.5 - 0.5 * cos(2.0 * Double.pi * Double(i) / Double(wl))) }
-        window = w
+        let n = analysis.nFFT
+        window = STFT.hannWindow(nFFT: n, length: analysis.resolvedWinLength)
         fft = RealFFT.shared(n)
         filterbank = MelFilterbank(sampleRate: Double(analysis.sampleRate), nFFT: n, nMels: analysis.nMels,
                                    fmin: analysis.fmin, fmax: analysis.resolvedFmax,

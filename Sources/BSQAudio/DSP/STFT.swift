@@ -24,12 +24,16 @@ public struct STFT: Sendable {
         hop = analysis.hopLength
         center = analysis.center
         padMode = analysis.padMode
-        let n = analysis.nFFT, wl = analysis.resolvedWinLength
+        window = STFT.hannWindow(nFFT: analysis.nFFT, length: analysis.resolvedWinLength)
+        fft = RealFFT.shared(analysis.nFFT)
+    }
+
+    /// A periodic Hann window of `length` centred in `nFFT` zeros (librosa's `get_window` + `pad_center`).
+    public static func hannWindow(nFFT n: Int, length wl: Int) -> [Float] {
         var w = [Float](repeating: 0, count: n)
         let left = (n - wl) / 2
         for i in 0..<wl { w[left + i] = Float(0.5 - 0.5 * cos(2.0 * Double.pi * Double(i) / Double(wl))) }
-        window = w
-        fft = RealFFT.shared(n)
+        return w
     }
 
     public var bins: Int { nFFT / 2 + 1 }

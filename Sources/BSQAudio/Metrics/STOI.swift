@@ -83,24 +83,19 @@ public enum STOI {
     /// ESTOI's normalization of a bands × N segment: rows (bands over time),
     /// then columns (frames over bands), to zero mean and unit norm.
     static func normalize(_ s: inout [Double]) {
-        for j in 0..<bands {
-            var mean = 0.0
-            for t in 0..<segment { mean += s[j * segment + t] }
-            mean /= Double(segment)
-            var sq = 0.0
-            for t in 0..<segment { s[j * segment + t] -= mean; sq += s[j * segment + t] * s[j * segment + t] }
-            let inv = sq > 0 ? 1 / sq.squareRoot() : 0
-            for t in 0..<segment { s[j * segment + t] *= inv }
-        }
-        for t in 0..<segment {
-            var mean = 0.0
-            for j in 0..<bands { mean += s[j * segment + t] }
-            mean /= Double(bands)
-            var sq = 0.0
-            for j in 0..<bands { s[j * segment + t] -= mean; sq += s[j * segment + t] * s[j * segment + t] }
-            let inv = sq > 0 ? 1 / sq.squareRoot() : 0
-            for j in 0..<bands { s[j * segment + t] *= inv }
-        }
+        for j in 0..<bands { normalize(&s, start: j * segment, count: segment, stride: 1) }
+        for t in 0..<segment { normalize(&s, start: t, count: bands, stride: segment) }
+    }
+
+    /// Zero mean and unit norm of `count` values of `s` from `start`, `stride` apart.
+    static func normalize(_ s: inout [Double], start: Int, count: Int, stride: Int) {
+        var mean = 0.0
+        for k in 0..<count { mean += s[start + k * stride] }
+        mean /= Double(count)
+        var sq = 0.0
+        for k in 0..<count { s[start + k * stride] -= mean; sq += s[start + k * stride] * s[start + k * stride] }
+        let inv = sq > 0 ? 1 / sq.squareRoot() : 0
+        for k in 0..<count { s[start + k * stride] *= inv }
     }
 
     /// pystoi's Hann window, `np.hanning(258)[1:-1]` (MATLAB's `hanning(256)`).

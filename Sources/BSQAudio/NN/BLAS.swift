@@ -1,4 +1,6 @@
 import COpenBLAS
+import Dispatch
+import Foundation
 
 /// Every matrix product of the kit goes through OpenBLAS's sgemm; this is the
 /// only file that sees the C interface. Matrices are row-major.
@@ -14,6 +16,8 @@ public enum BLAS {
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil
     ) {
         guard m > 0, n > 0 else { return }
+        let t0 = profiling ? DispatchTime.now().uptimeNanoseconds : 0
+        defer { if profiling { record(flops: 2 * Double(m) * Double(n) * Double(k), since: t0) } }
         cblas_sgemm(CblasRowMajor,
                     transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     blasint(m), blasint(n), blasint(k), alpha,
@@ -21,6 +25,21 @@ public enum BLAS {
                     b, blasint(ldb ?? (transB ? k : n)),
                     beta, c, blasint(ldc ?? n))
     }
+
+    /// With `BSQ_PROFILE_SGEMM=1` in the environment, every sgemm's flops and
+    /// time are summed (over all threads) for `profile`: how fast the matrix
+    /// products themselves run, apart from everything around them.
+    nonisolated(unsafe) public static var profiling = ProcessInfo.processInfo.environment["BSQ_PROFILE_SGEMM"] == "1"
+    nonisolated(unsafe) private static var totals = (flops: 0.0, seconds: 0.0, calls: 0)
+    private static let lock = NSLockLite()
+
+    static func record(flops: Double, since t0: UInt64) {
+        let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        lock.sync { totals.flops += flops; totals.seconds += dt; totals.calls += 1 }
+    }
+
+    /// Flops, thread-seconds and calls of the sgemms so far (zero unless profiling).
+    public static var profile: (flops: Double, seconds: Double, calls: Int) { lock.sync { totals } }
 
     /// Sets how many threads OpenBLAS uses. Tools that parallelize over
     /// inputs themselves pin it to 1 so that the two do not oversubscribe.
