@@ -141,6 +141,9 @@ struct Train: ParsableCommand {
         if output == nil && resume == nil { throw ValidationError("give a run folder with -o (or --resume)") }
         if data.isEmpty && lists.isEmpty { throw ValidationError("no training data (give audio folders, files, mel frames or --list)") }
         if threads < 1 || threads > 256 { throw ValidationError("--threads must be in 1...256") }
+        if resume == nil {
+            do { _ = try resolve() } catch let e as BSQError { throw ValidationError(e.message) }
+        }
         if resume != nil && (preset != nil || config != nil || !sets.isEmpty || batch != nil || lr != nil || seed != nil || specaug || recompute) {
             throw ValidationError("a resumed run keeps its configuration; only --steps may change")
         }

@@ -111,9 +111,10 @@ final class PlotTests: XCTestCase {
         XCTAssertTrue(log.points["grad_norm"]![0].y.isNaN)
         XCTAssertEqual(log.points["val_l1_db"]!.map(\.y), [6.5])
         let panels = TrainingLog.defaultPanels([log])
-        XCTAssertEqual(panels.map(\.title), ["training loss", "learning rate", "gradient norm", "code entropy (bits)",
-                                             "validation (dB)", "epoch"])
-        XCTAssertEqual(panels[4].keys, ["val_l1_db", "val_lsd"])
+        XCTAssertEqual(panels.map(\.title), ["training loss", "reconstruction (dB)", "learning rate", "gradient norm",
+                                             "code entropy (bits)", "epoch"])
+        XCTAssertEqual(panels[1].keys, ["val_l1_db", "val_lsd"])
+        XCTAssertEqual(panels[4].keys, ["val_entropy"])
         XCTAssertEqual(TrainingLog.labels(["a/run.jsonl", "b/other.jsonl", "-"]), ["run", "other", "stdin"])
         XCTAssertEqual(TrainingLog.labels(["a/run.jsonl", "b/run.jsonl"]), ["a/run.jsonl", "b/run.jsonl"])
     }

@@ -45,10 +45,11 @@ final class PlotCLITests: XCTestCase {
         XCTAssertEqual(one.status, 0, one.stderr)
         let small = try image(dir.path("one.png"))
         XCTAssertEqual(small.width, 1000)
-        // Six default panels (loss, lr, grad norm, entropy, validation, steps/s) against one.
-        let perPanel = (all.height - small.height) / 5
+        // Seven default panels (loss, quantizer entropies, reconstruction dB, lr, grad norm,
+        // code entropy, steps/s) against one.
+        let perPanel = (all.height - small.height) / 6
         XCTAssertGreaterThan(perPanel, 200)
-        XCTAssertEqual(all.height - small.height, 5 * perPanel, "panels all have one height")
+        XCTAssertEqual(all.height - small.height, 6 * perPanel, "panels all have one height")
     }
 
     func testMelPanelsFromAPipeAndAFile() throws {

@@ -72,17 +72,19 @@ public struct TrainingLog: Sendable {
     /// The quantities plotted together by default, in panel order; a key of
     /// no group gets a panel of its own after them.
     public static let groups: [(title: String, keys: [String])] = [
-        ("training loss", ["loss", "l1", "l2", "mse", "commit", "h_ps", "h_cb"]),
+        ("training loss", ["loss", "l1", "l2", "mse", "commit", "lq"]),
+        ("quantizer entropies (nats)", ["h_ps", "h_cb"]),
+        ("reconstruction (dB)", ["l1_db", "val_l1_db", "val_lsd"]),
         ("learning rate", ["lr"]),
         ("gradient norm", ["grad_norm"]),
-        ("code entropy (bits)", ["code_entropy", "val_entropy"]),
-        ("validation (dB)", ["val_l1_db", "val_lsd"]),
+        ("code entropy (bits)", ["code_entropy", "val_code_entropy", "val_entropy"]),
+        ("distinct codes", ["code_usage", "val_code_usage"]),
         ("steps per second", ["steps_per_s"]),
     ]
 
     /// The default panels over the keys present in `logs`: one per group
-    /// that has any, then one per other key (`val_` keys not in a group join
-    /// the validation panel, `loss`-named ones the loss panel).
+    /// that has any, then one per other key (other `val_` keys in dB join the
+    /// reconstruction panel, `loss`-named ones the loss panel).
     public static func defaultPanels(_ logs: [TrainingLog]) -> [(title: String, keys: [String])] {
         var present: [String] = []
         for log in logs { for k in log.keys where !present.contains(k) { present.append(k) } }
@@ -90,7 +92,7 @@ public struct TrainingLog: Sendable {
         let grouped = Set(groups.flatMap(\.keys))
         var others: [(title: String, keys: [String])] = []
         for k in present where !grouped.contains(k) {
-            if k.hasPrefix("val_") { panels[4].keys.append(k) }
+            if k.hasPrefix("val_") && (k.hasSuffix("_db") || k.hasSuffix("lsd")) { panels[2].keys.append(k) }
             else if k.hasPrefix("loss_") || k.hasSuffix("_loss") { panels[0].keys.append(k) }
             else { others.append((k, [k])) }
         }
