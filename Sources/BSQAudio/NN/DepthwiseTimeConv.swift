@@ -36,23 +36,33 @@ public enum DepthwiseTimeConv {
     public static func backward(dx: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>,
                                 dout: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                 sequences: Int, nt: Int, nf: Int, channels w: Int, kernel K: Int) {
+        // taps and their gradient transposed to [K, w], so that each inner loop is contiguous
         let half = (K - 1) / 2
-        for s in 0..<sequences {
-            for it in 0..<nt {
-                for jf in 0..<nf {
-                    let dy = dout + ((s * nt + it) * nf + jf) * w
-                    Vector.add(dbias, dy, w)
-                    for k in 0..<K {
-                        let src = it + k - half
-                        if src < 0 || src >= nt { continue }
-                        let off = ((s * nt + src) * nf + jf) * w
-                        for c in 0..<w {
-                            dx[off + c] += weight[c * K + k] * dy[c]
-                            dweight[c * K + k] += dy[c] * x[off + c]
+        var taps = [Float](repeating: 0, count: K * w), dtaps = taps
+        for c in 0..<w { for k in 0..<K { taps[k * w + c] = weight[c * K + k] } }
+        taps.withUnsafeBufferPointer { tb in
+            dtaps.withUnsafeMutableBufferPointer { db in
+                let t = tb.baseAddress!, d = db.baseAddress!
+                for s in 0..<sequences {
+                    for it in 0..<nt {
+                        for jf in 0..<nf {
+                            let dy = dout + ((s * nt + it) * nf + jf) * w
+                            Vector.add(dbias, dy, w)
+                            for k in 0..<K {
+                                let src = it + k - half
+                                if src < 0 || src >= nt { continue }
+                                let off = ((s * nt + src) * nf + jf) * w
+                                let xi = x + off, dxi = dx + off, tk = t + k * w, dk = d + k * w
+                                for c in 0..<w {
+                                    dxi[c] += tk[c] * dy[c]
+                                    dk[c] += dy[c] * xi[c]
+                                }
+                            }
                         }
                     }
                 }
             }
         }
+        for c in 0..<w { for k in 0..<K { dweight[c * K + k] += dtaps[k * w + c] } }
     }
 }
