@@ -21,6 +21,8 @@ public struct BSQLoss: Sendable {
     public var lambda = 0.1
     public var rampSteps = 2000
     public var rampMultiplier = 3.0
+    /// Workers for the group entropies.
+    public var threads = 1
 
     public init(bits: Int, groupSize: Int, analytical: Bool) {
         self.bits = bits
@@ -70,51 +72,102 @@ public struct BSQLoss: Sendable {
             }
             for j in 0..<L { t.hCodebook += BSQLoss.binaryEntropy(pMean[j]).0 }
         } else {
-            let G = groupSize, groups = L / G, C = 1 << G
-            var prob = [Double](repeating: 0, count: n * groups * C)
-            var mean = [Double](repeating: 0, count: groups * C)
-            for r in 0..<n {
-                for gi in 0..<groups {
-                    let base = (r * groups + gi) * C, ub = r * L + gi * G
-                    var top = -Double.infinity
-                    for c in 0..<C {
-                        var s = 0.0
-                        for j in 0..<G { s += Double(u[ub + j]) * ((c >> (G - 1 - j)) & 1 == 1 ? a : -a) }
-                        prob[base + c] = 2 * invTemp * s
-                        top = max(top, prob[base + c])
-                    }
-                    var z = 0.0
-                    for c in 0..<C { prob[base + c] = exp(prob[base + c] - top); z += prob[base + c] }
-                    for c in 0..<C { prob[base + c] /= z; mean[gi * C + c] += prob[base + c] / Double(n) }
-                }
-            }
-            for i in 0..<(groups * C) { t.hCodebook -= mean[i] * log(mean[i] + 1e-8) }
-            for r in 0..<n {
-                for gi in 0..<groups {
-                    let base = (r * groups + gi) * C, ub = r * L + gi * G
-                    // ∂/∂prob of ent·(γ0·H_ps − γ·H_cb), then through the softmax of logits 2τ⟨u, C_c⟩
-                    var dlogit = [Double](repeating: 0, count: C)
-                    var dot = 0.0
-                    for c in 0..<C {
-                        let p = prob[base + c], m = mean[gi * C + c]
-                        t.hPerSample -= p * log(p + 1e-8) / Double(n)
-                        let dhp = -(log(p + 1e-8) + p / (p + 1e-8))
-                        let dhm = -(log(m + 1e-8) + m / (m + 1e-8))
-                        dlogit[c] = ent * (gamma0 * dhp - gamma * dhm) / Double(n)
-                        dot += dlogit[c] * p
-                    }
-                    for c in 0..<C { dlogit[c] = prob[base + c] * (dlogit[c] - dot) }
-                    for j in 0..<G {
-                        var s = 0.0
-                        for c in 0..<C { s += dlogit[c] * ((c >> (G - 1 - j)) & 1 == 1 ? a : -a) }
-                        g[ub + j] += 2 * invTemp * s
-                    }
-                }
-            }
+            let r = groupEntropies(u, tokens: n, scale: ent)
+            t.hPerSample = r.hPerSample
+            t.hCodebook = r.hCodebook
+            for i in 0..<(n * L) { g[i] += r.grad[i] }
         }
         t.lq = beta * t.commit + ent * (gamma0 * t.hPerSample - gamma * t.hCodebook)
         if let du { for i in 0..<(n * L) { du[i] = Float(g[i]) } }
         return t
+    }
+
+    /// Tokens per block of the group entropies' work (fixed, so that the sums
+    /// do not depend on the thread count).
+    static let entropyBlock = 256
+
+    /// The "group" entropies and ent·(γ0·∂H_ps − γ·∂H_cb)/∂u, in two passes over
+    /// blocks of tokens on `threads` workers: the softmax over the 2^G codebook
+    /// entries of each group (and the block's share of the mean), then, with the
+    /// mean known, each token's gradient back through the softmax.
+    func groupEntropies(_ u: UnsafePointer<Float>, tokens n: Int, scale ent: Double)
+        -> (hPerSample: Double, hCodebook: Double, grad: [Double]) {
+        let L = bits, G = groupSize, groups = L / G, C = 1 << G, a = 1 / Double(L).squareRoot()
+        let blockSize = BSQLoss.entropyBlock, blocks = (n + blockSize - 1) / blockSize
+        // sign[c·G + j] = ±a: coordinate j of codebook entry c
+        var sign = [Double](repeating: 0, count: C * G)
+        for c in 0..<C { for j in 0..<G { sign[c * G + j] = (c >> (G - 1 - j)) & 1 == 1 ? a : -a } }
+        var prob = [Double](repeating: 0, count: n * groups * C)
+        var partialMean = [Double](repeating: 0, count: blocks * groups * C)
+        var partialH = [Double](repeating: 0, count: blocks)
+        var grad = [Double](repeating: 0, count: n * L)
+        let tau = 2 * invTemp
+        sign.withUnsafeBufferPointer { sb in
+            prob.withUnsafeMutableBufferPointer { pb in
+                partialMean.withUnsafeMutableBufferPointer { mb in
+                    let sg = sb.baseAddress!, pr = pb.baseAddress!, pm = mb.baseAddress!
+                    Parallel.forEach(blocks, threads: threads) { b, _ in
+                        for r in (b * blockSize)..<min(n, (b + 1) * blockSize) {
+                            for gi in 0..<groups {
+                                let p = pr + (r * groups + gi) * C, ub = u + r * L + gi * G
+                                var top = -Double.infinity
+                                for c in 0..<C {
+                                    var s = 0.0
+                                    for j in 0..<G { s += Double(ub[j]) * sg[c * G + j] }
+                                    p[c] = tau * s
+                                    top = max(top, p[c])
+                                }
+                                var z = 0.0
+                                for c in 0..<C { p[c] = exp(p[c] - top); z += p[c] }
+                                let m = pm + (b * groups + gi) * C
+                                for c in 0..<C { p[c] /= z; m[c] += p[c] / Double(n) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        var mean = [Double](repeating: 0, count: groups * C)
+        for b in 0..<blocks { for i in 0..<(groups * C) { mean[i] += partialMean[b * groups * C + i] } }
+        var hCodebook = 0.0
+        for i in 0..<(groups * C) { hCodebook -= mean[i] * log(mean[i] + 1e-8) }
+        // ∂H_cb/∂prob is the same for every token: −(log m + m/(m + ε))
+        let dhm = mean.map { -(log($0 + 1e-8) + $0 / ($0 + 1e-8)) }
+        sign.withUnsafeBufferPointer { sb in
+            prob.withUnsafeBufferPointer { pb in
+                grad.withUnsafeMutableBufferPointer { gb in
+                    partialH.withUnsafeMutableBufferPointer { hb in
+                        let sg = sb.baseAddress!, pr = pb.baseAddress!, gr = gb.baseAddress!
+                        Parallel.forEach(blocks, threads: threads) { b, _ in
+                            var dlogit = [Double](repeating: 0, count: C)
+                            var h = 0.0
+                            for r in (b * blockSize)..<min(n, (b + 1) * blockSize) {
+                                for gi in 0..<groups {
+                                    let p = pr + (r * groups + gi) * C
+                                    // ∂/∂prob of ent·(γ0·H_ps − γ·H_cb), then through the softmax of logits 2τ⟨u, C_c⟩
+                                    var dot = 0.0
+                                    for c in 0..<C {
+                                        let lp = log(p[c] + 1e-8)
+                                        h -= p[c] * lp
+                                        let dhp = -(lp + p[c] / (p[c] + 1e-8))
+                                        dlogit[c] = ent * (gamma0 * dhp - gamma * dhm[gi * C + c]) / Double(n)
+                                        dot += dlogit[c] * p[c]
+                                    }
+                                    for c in 0..<C { dlogit[c] = p[c] * (dlogit[c] - dot) }
+                                    let o = gr + r * L + gi * G
+                                    for c in 0..<C {
+                                        let d = tau * dlogit[c]
+                                        for j in 0..<G { o[j] += d * sg[c * G + j] }
+                                    }
+                                }
+                            }
+                            hb[b] = h
+                        }
+                    }
+                }
+            }
+        }
+        return (partialH.reduce(0, +) / Double(n), hCodebook, grad)
     }
 
     /// H([p, 1 − p]) and its derivative in p.

@@ -86,6 +86,7 @@ public final class Trainer {
         defer { try? log?.close() }
         let step = TrainingStep(config: c, batch: t.batch, recompute: t.recompute, threads: threads)
         step.loss = t.loss(c)
+        step.loss.threads = threads
         let prefetch = BatchPrefetcher(data, batch: t.batch, from: state.step)
         defer { prefetch.stop() }
         var grads = [Float](repeating: 0, count: state.layout.count)
