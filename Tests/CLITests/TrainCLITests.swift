@@ -127,6 +127,17 @@ final class TrainCLITests: XCTestCase {
         // the checkpoint is a model the codec tools load (EMA weights)
         let codes = try Tool.shell("bsq-encode -m '\(dir.path("run/model.safetensors"))' '\(dir.path("data.mel"))' | bsq-tensor info")
         XCTAssertEqual(codes.status, 0, codes.stderr)
+        // export: the EMA weights alone, as F16, renamed; readers widen them back
+        let exported = dir.path("small16.safetensors")
+        let ex = try Tool.run("bsq-train", ["export", "--f16", "--name", "micro16", dir.path("run/model.safetensors"), "-o", exported])
+        XCTAssertEqual(ex.status, 0, ex.stderr)
+        let file = try SafeTensors(path: exported)
+        XCTAssertTrue(file.entries.allSatisfy { $0.dtype == "F16" && !$0.name.hasPrefix("ema.") && !$0.name.hasPrefix("optimizer.") })
+        let full = try Checkpoint(path: dir.path("run/model.safetensors")), half = try Checkpoint(path: exported)
+        XCTAssertTrue(full.usedEMA)
+        XCTAssertEqual(half.name, "micro16")
+        XCTAssertEqual(half.weights.count, full.weights.count)
+        XCTAssertEqual(zip(half.weights, full.weights).filter { $0 != Float(Float16($1)) }.count, 0, "F16 rounding of the EMA weights")
         // a frame that is not mel is refused with its name
         let codesFile = dir.path("x.codes")
         XCTAssertEqual(try Tool.shell("bsq-encode -m '\(dir.path("run/model.safetensors"))' -o '\(codesFile)' '\(dir.path("data.mel"))'").status, 0)
