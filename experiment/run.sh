@@ -27,7 +27,7 @@ fi
 echo "train: $(ls "$CORPUS/train" | wc -l) files; held out: $(ls "$CORPUS/heldout" | wc -l) files"
 
 step "mel spectrograms of both parts"
-[ -f "$EXP/train.mel" ] || mel -q -j 2 -o "$EXP/train.mel" "$CORPUS/train"
+[ -f "$EXP/run/model.safetensors" ] || [ -f "$EXP/train.mel" ] || mel -q -j 2 -o "$EXP/train.mel" "$CORPUS/train"
 [ -f "$EXP/heldout.mel" ] || mel -q -j 2 -o "$EXP/heldout.mel" "$CORPUS/heldout"
 bsq-tensor info "$EXP/heldout.mel" | tail -1
 

@@ -175,6 +175,9 @@ struct Train: ParsableCommand {
                 moved.optimizer.step = loaded.optimizer.step; moved.step = loaded.step
                 loaded = moved
             }
+            guard loaded.step < loaded.run.train.steps else {
+                throw BSQError("\(path): the run is at step \(loaded.step) of \(loaded.run.train.steps) already (raise --steps to go on)")
+            }
             state = loaded
             directory = output ?? (AudioInputs.isDirectory(resume) ? resume : AudioInputs.directoryName(resume))
         } else {

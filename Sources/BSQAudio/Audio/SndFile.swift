@@ -96,33 +96,22 @@ public final class SoundFile {
         }
     }
 
-    /// Writes interleaved float samples to `path` (atomically: a temporary
-    /// file renamed into place once libsndfile has closed it). Integer
-    /// encodings clip to [-1, 1] as libsndfile does.
+    /// Writes interleaved float samples to `path` (atomically: encoded in
+    /// memory, then a temporary file renamed into place). Integer encodings
+    /// clip to [-1, 1] as libsndfile does.
     public static func write(_ interleaved: [Float], channels: Int, sampleRate: Int, format: Format, to path: String) throws {
-        var info = SF_INFO()
-        info.channels = Int32(channels)
-        info.samplerate = Int32(sampleRate)
-        info.format = format.code
-        guard sf_format_check(&info) != 0 else {
-            throw BSQError("\(path): libsndfile cannot write \(format.rawValue) at \(sampleRate) Hz with \(channels) channels")
+        let bytes: [UInt8]
+        do { bytes = try encode(interleaved, channels: channels, sampleRate: sampleRate, format: format) } catch let e as BSQError {
+            throw BSQError("\(path): \(e.message)")
         }
         let file = try AtomicFile(path: path)
-        guard let h = sf_open_fd(file.fd, Int32(SFM_WRITE), &info, 0) else {
+        do {
+            try file.write(bytes)
+            try file.commit()
+        } catch {
             file.discard()
-            throw BSQError("\(path): \(lastError(nil))")
+            throw error
         }
-        var clip = Int32(SF_TRUE)
-        sf_command(h, Int32(SFC_SET_CLIPPING), &clip, Int32(MemoryLayout<Int32>.size))
-        let frames = interleaved.count / max(channels, 1)
-        let written = interleaved.withUnsafeBufferPointer { sf_writef_float(h, $0.baseAddress, sf_count_t(frames)) }
-        let failed = written != sf_count_t(frames) ? lastError(h) : nil
-        sf_close(h)
-        if let failed {
-            file.discard()
-            throw BSQError("\(path): \(failed)")
-        }
-        try file.commit()
     }
 
     /// The bytes of an audio file holding interleaved float samples, encoded
