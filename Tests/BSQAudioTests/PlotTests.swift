@@ -180,4 +180,13 @@ final class PlotTests: XCTestCase {
         XCTAssertEqual(middleRows.count, 7 * 32)
         XCTAssertGreaterThan(topRows.min()!, middleRows.max()!, "bin 0 is below the others")
     }
+
+    /// A constant series smoothed differs from itself by rounding: the axis must not
+    /// try to put ticks 1e-14 apart.
+    func testAxisOfARangeNarrowerThanRounding() {
+        let a = Axis.linear(1205.140794223827, 1205.1407942238271)
+        XCTAssertLessThan(a.ticks.count, 20)
+        XCTAssertLessThan(a.lo, 1205.14)
+        XCTAssertGreaterThan(a.hi, 1205.15)
+    }
 }

@@ -15,16 +15,17 @@ public struct Axis: Sendable {
     /// range grows by that fraction on each side (and an empty range is widened).
     public static func linear(_ lo: Double, _ hi: Double, target: Int = 6, pad: Double = 0) -> Axis {
         var lo = lo, hi = hi
-        if !(hi > lo) {
-            let d = lo == 0 ? 1 : abs(lo) * 0.1
-            lo -= d; hi += d
+        // an empty range, or one narrower than rounding (a constant series smoothed), is widened
+        if !(hi - lo > 1e-9 * max(abs(lo), abs(hi))) {
+            let mid = (lo + hi) / 2, d = mid == 0 ? 1 : abs(mid) * 0.1
+            lo = mid - d; hi = mid + d
         }
         let span = hi - lo
         lo -= span * pad; hi += span * pad
         let step = niceStep((hi - lo) / Double(max(1, target)))
         var ticks: [Double] = []
         var k = (lo / step).rounded(.up)
-        while k * step <= hi + step * 1e-9 {
+        while k * step <= hi + step * 1e-9 && ticks.count <= 2 * max(1, target) + 2 {
             ticks.append(abs(k * step) < step * 1e-9 ? 0 : k * step)
             k += 1
         }
