@@ -49,6 +49,6 @@ step "held-out speech through the codes: quality, bit rate, code usage and entro
 M="$EXP/bsq-audio-tiny18.safetensors"
 bsq-encode -m "$M" --timing -o "$EXP/heldout.codes" "$EXP/heldout.mel"
 bsq-decode -m "$M" --timing -o "$EXP/heldout.rec.mel" "$EXP/heldout.codes"
-spec-metrics --codes "$EXP/heldout.codes" "$EXP/heldout.mel" "$EXP/heldout.rec.mel" | tail -1 | tee "$EXP/report.txt"
+spec-metrics --codes "$EXP/heldout.codes" "$EXP/heldout.mel" "$EXP/heldout.rec.mel" | grep -v "^heldout_" | tee "$EXP/report.txt"
 spec-metrics --json --codes "$EXP/heldout.codes" "$EXP/heldout.mel" "$EXP/heldout.rec.mel" | tail -1 > "$EXP/report.json"
 printf '\nexperiment: done; %s/ holds the run, curves.png, report.txt and the exported model\n' "$EXP"
