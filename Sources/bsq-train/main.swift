@@ -196,7 +196,7 @@ struct Train: ParsableCommand {
         var validation: ValidationSet?
         if !val.isEmpty {
             let v = try TrainingData.examples(operands: val, lists: [], root: nil, model: c)
-            validation = try ValidationSet(TrainingData(examples: v, model: c, seed: 0, specAugment: nil))
+            validation = try ValidationSet(TrainingData(examples: v, model: c, seed: 0, specAugment: nil), threads: threads)
         }
         if !AudioInputs.isDirectory(directory) {
             do { try fm.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {

@@ -120,8 +120,9 @@ public final class Codec {
         meta["axes"] = ["time_patch", "freq_patch"]
         meta["frames"] = JSONValue(p.frames)
         meta["bits"] = JSONValue(c.embed_dim)
-        meta["model"] = isDefaultModel ? ["name": .string(ck.name), "sha256": .string(ck.sha256), "default": true]
-            : ["name": .string(ck.name), "sha256": .string(ck.sha256)]
+        var model = JSONObject(["name": .string(ck.name), "sha256": .string(ck.sha256)])
+        if isDefaultModel { model["default"] = true }
+        meta["model"] = .object(model)
         let dims = [p.chunks * c.nt, c.nf]
         if c.embed_dim > 32 { return Frame(p.tokens, dims: dims, meta: meta) }
         return Frame(p.tokens.map { UInt32(truncatingIfNeeded: $0) }, dims: dims, meta: meta)

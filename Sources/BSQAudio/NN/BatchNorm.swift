@@ -16,10 +16,11 @@ public enum BatchNorm {
 
     /// Training mode: normalizes with the statistics of all `rows` (biased
     /// variance), and updates the running ones as PyTorch does (momentum 0.1,
-    /// unbiased variance). `mean`/`rstd` [channels] are the backward's cache.
+    /// unbiased variance) unless they are nil (a forward run again for the
+    /// backward). `mean`/`rstd` [channels] are the backward's cache.
     public static func training(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, channels: Int,
                                 weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                                runningMean: UnsafeMutablePointer<Float>, runningVariance: UnsafeMutablePointer<Float>,
+                                runningMean: UnsafeMutablePointer<Float>?, runningVariance: UnsafeMutablePointer<Float>?,
                                 mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>, momentum: Float = 0.1) {
         var sum = [Double](repeating: 0, count: channels), sq = [Double](repeating: 0, count: channels)
         for r in 0..<rows {
@@ -30,8 +31,10 @@ public enum BatchNorm {
             let m = sum[c] / n, v = max(sq[c] / n - m * m, 0)
             mean[c] = Float(m)
             rstd[c] = Float(1 / (v + Double(eps)).squareRoot())
-            runningMean[c] = (1 - momentum) * runningMean[c] + momentum * Float(m)
-            runningVariance[c] = (1 - momentum) * runningVariance[c] + momentum * Float(rows > 1 ? v * n / (n - 1) : v)
+            if let runningMean, let runningVariance {
+                runningMean[c] = (1 - momentum) * runningMean[c] + momentum * Float(m)
+                runningVariance[c] = (1 - momentum) * runningVariance[c] + momentum * Float(rows > 1 ? v * n / (n - 1) : v)
+            }
         }
         for r in 0..<rows {
             for c in 0..<channels {

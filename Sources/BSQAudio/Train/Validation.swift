@@ -11,11 +11,11 @@ public struct ValidationSet: Sendable {
     }
     public let utterances: [Utterance]
 
-    public init(_ data: TrainingData) throws {
+    public init(_ data: TrainingData, threads: Int) throws {
         var out: [Utterance?] = Array(repeating: nil, count: data.examples.count)
         var failure: Error?
         let lock = NSLockLite()
-        Parallel.forEach(data.examples.count, threads: 2) { i, _ in
+        Parallel.forEach(data.examples.count, threads: threads) { i, _ in
             do {
                 let m = try data.mel(data.examples[i])
                 lock.sync { out[i] = Utterance(values: m.values, frames: m.frames) }
@@ -26,8 +26,6 @@ public struct ValidationSet: Sendable {
         if let failure { throw failure }
         utterances = out.map { $0! }
     }
-
-    public var seconds: Double { Double(utterances.reduce(0) { $0 + $1.frames }) / 100 }
 
     public struct Report: Sendable {
         public var spec = SpecMetrics()
