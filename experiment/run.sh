@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # make experiment: speech corpus -> mel -> bsq-train -> bsq-encode/bsq-decode -> report.
-# About 80 min on 2 cores (corpus 3-4 min, mel 20 s, training ~75 min at 0.36 steps/s, evaluation 1 min).
-#   EXP=experiment/out CONFIG=experiment/tiny18.json bash experiment/run.sh
+# About 2 h 40 min on 2 cores (corpus 3-4 min, mel 20 s, training ~55 min at 0.64 steps/s,
+# fine-tuning with whole-code entropies ~90 min at 0.35 steps/s, evaluation 1 min).
+#   EXP=experiment/out CONFIG=experiment/tiny18.json FINETUNE=experiment/tiny18-ft.json bash experiment/run.sh
+# FINETUNE= (empty) stops after the first stage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.build/release}
 EXP=${EXP:-experiment/out}
 CONFIG=${CONFIG:-experiment/tiny18.json}
+FINETUNE=${FINETUNE-experiment/tiny18-ft.json}
 CORPUS=${CORPUS:-experiment/corpus}
 export PATH="$PWD/$BIN:$PATH"
 mkdir -p "$EXP"
@@ -27,7 +30,7 @@ fi
 echo "train: $(ls "$CORPUS/train" | wc -l) files; held out: $(ls "$CORPUS/heldout" | wc -l) files"
 
 step "mel spectrograms of both parts"
-[ -f "$EXP/run/model.safetensors" ] || [ -f "$EXP/train.mel" ] || mel -q -j 2 -o "$EXP/train.mel" "$CORPUS/train"
+[ -f "$EXP/train.mel" ] || mel -q -j 2 -o "$EXP/train.mel" "$CORPUS/train"
 [ -f "$EXP/heldout.mel" ] || mel -q -j 2 -o "$EXP/heldout.mel" "$CORPUS/heldout"
 bsq-tensor info "$EXP/heldout.mel" | tail -1
 
@@ -40,9 +43,24 @@ else
 	bsq-train train --config "$CONFIG" --val "$EXP/heldout.mel" --plot "$EXP/curves.png" -o "$EXP/run" "$EXP/train.mel"
 fi
 bsq-plot curves --smooth 0.6 "$EXP/run/log.jsonl" -o "$EXP/curves.png"
+FINAL="$EXP/run"
+
+if [ -n "$FINETUNE" ]; then
+	step "fine-tuning ($FINETUNE): the whole 18-bit code as one entropy group, curves in $EXP/ft-curves.png"
+	if [ -f "$EXP/ft/model.safetensors" ]; then
+		echo "already fine-tuned: $EXP/ft/model.safetensors"
+	elif [ -d "$EXP/ft" ]; then
+		bsq-train train --resume "$EXP/ft" --val "$EXP/heldout.mel" --plot "$EXP/ft-curves.png" "$EXP/train.mel"
+	else
+		bsq-train train --init "$EXP/run/model.safetensors" --config "$FINETUNE" --val "$EXP/heldout.mel" \
+			--plot "$EXP/ft-curves.png" -o "$EXP/ft" "$EXP/train.mel"
+	fi
+	bsq-plot curves --smooth 0.6 "$EXP/ft/log.jsonl" -o "$EXP/ft-curves.png"
+	FINAL="$EXP/ft"
+fi
 
 step "the shipped form: EMA weights as F16"
-bsq-train export --f16 --name bsq-audio-tiny18 "$EXP/run/model.safetensors" -o "$EXP/bsq-audio-tiny18.safetensors"
+bsq-train export --f16 --name bsq-audio-tiny18 "$FINAL/model.safetensors" -o "$EXP/bsq-audio-tiny18.safetensors"
 ls -l "$EXP/bsq-audio-tiny18.safetensors"
 
 step "held-out speech through the codes: quality, bit rate, code usage and entropy, speed"

@@ -98,6 +98,9 @@ struct Train: ParsableCommand {
     @Option(help: "Model preset: tiny, small or base (default: tiny).")
     var preset: String?
 
+    @Option(name: .customLong("init"), help: ArgumentHelp("Fine-tune: start from the weights of this model or checkpoint (its EMA weights when it has them) and its model configuration, with a fresh optimizer and schedule.", valueName: "file"))
+    var initFrom: String?
+
     @Option(help: ArgumentHelp("JSON file {\"model\": {...}, \"train\": {...}} overriding the preset's fields.", valueName: "file"))
     var config: String?
 
@@ -142,14 +145,22 @@ struct Train: ParsableCommand {
         if data.isEmpty && lists.isEmpty { throw ValidationError("no training data (give audio folders, files, mel frames or --list)") }
         if threads < 1 || threads > 256 { throw ValidationError("--threads must be in 1...256") }
         if resume == nil {
-            do { _ = try resolve() } catch let e as BSQError { throw ValidationError(e.message) }
+            // an --init file that cannot be read is reported by run(), as a file error
+            let base = initFrom.flatMap { try? Checkpoint(path: $0) }
+            if initFrom == nil || base != nil {
+                do {
+                    let run = try resolve(base: base?.config)
+                    if let base, let initFrom { try TrainingState.checkFits(base, run.model, path: initFrom) }
+                } catch let e as BSQError { throw ValidationError(e.message) }
+            }
         }
-        if resume != nil && (preset != nil || config != nil || !sets.isEmpty || batch != nil || lr != nil || seed != nil || specaug || recompute) {
+        if initFrom != nil && preset != nil { throw ValidationError("--init takes the model from its file; change fields with --set model.FIELD=VALUE, not --preset") }
+        if resume != nil && (preset != nil || initFrom != nil || config != nil || !sets.isEmpty || batch != nil || lr != nil || seed != nil || specaug || recompute) {
             throw ValidationError("a resumed run keeps its configuration; only --steps may change")
         }
     }
 
-    func resolve() throws -> RunConfig {
+    func resolve(base: ModelConfig? = nil) throws -> RunConfig {
         var s = sets
         if let steps { s.append("train.steps=\(steps)") }
         if let batch { s.append("train.batch=\(batch)") }
@@ -157,7 +168,7 @@ struct Train: ParsableCommand {
         if let seed { s.append("train.seed=\(seed)") }
         if specaug { s.append("train.specaug=true") }
         if recompute { s.append("train.recompute=true") }
-        return try RunConfig.resolve(preset: preset ?? "tiny", file: config, overrides: s)
+        return try RunConfig.resolve(preset: preset ?? "tiny", file: config, overrides: s, base: base)
     }
 
     func run() throws {
@@ -172,7 +183,7 @@ struct Train: ParsableCommand {
                 try run.validate()
                 let moved = TrainingState(run: run, weights: loaded.params)
                 moved.ema = loaded.ema; moved.optimizer.m = loaded.optimizer.m; moved.optimizer.v = loaded.optimizer.v
-                moved.optimizer.step = loaded.optimizer.step; moved.step = loaded.step
+                moved.optimizer.step = loaded.optimizer.step; moved.step = loaded.step; moved.origin = loaded.origin
                 loaded = moved
             }
             guard loaded.step < loaded.run.train.steps else {
@@ -181,14 +192,19 @@ struct Train: ParsableCommand {
             state = loaded
             directory = output ?? (AudioInputs.isDirectory(resume) ? resume : AudioInputs.directoryName(resume))
         } else {
-            let run = try resolve()
+            let start = try initFrom.map { try Checkpoint(path: $0) }
+            let run = try resolve(base: start?.config)
             directory = output!
             if AudioInputs.isDirectory(directory) {
                 if !Trainer.checkpoints(in: directory).isEmpty || fm.fileExists(atPath: directory + "/" + Trainer.finalName) {
                     throw BSQError("\(directory): already holds a run (continue it with --resume, or choose another folder)")
                 }
             }
-            state = TrainingState(run: run)
+            if let start, let initFrom {
+                state = try TrainingState(run: run, initFrom: start, path: initFrom)
+            } else {
+                state = TrainingState(run: run)
+            }
         }
         let c = state.run.model, t = state.run.train
         let examples = try TrainingData.examples(operands: data, lists: lists, root: root, model: c)

@@ -6,7 +6,7 @@ import XCTest
 final class BSQLossTests: XCTestCase {
     /// ∂L_q/∂z through the normalization, by central differences, for both entropy modes.
     func testQuantizerGradientsByFiniteDifferences() {
-        for (L, G, analytical) in [(18, 9, false), (18, 6, false), (12, 3, true)] {
+        for (L, G, analytical) in [(18, 9, false), (18, 6, false), (18, 18, false), (12, 3, true)] {
             var loss = BSQLoss(bits: L, groupSize: G, analytical: analytical)
             loss.invTemp = 0.7
             loss.gamma0 = 0.9
@@ -33,6 +33,37 @@ final class BSQLossTests: XCTestCase {
                 worst = max(worst, abs(numeric - Double(dz[i])) / max(0.05, abs(numeric)))
             }
             XCTAssertLessThan(worst, 2e-2, "L \(L) G \(G) analytical \(analytical)")
+        }
+    }
+
+    /// Large groups take the factored path (two half softmaxes, the mean as a
+    /// matrix product, the per-sample entropy pair by pair in single precision):
+    /// the same terms and gradients as the direct softmax over all 2^G entries,
+    /// over more tokens than one block, sharp and soft.
+    func testFactoredGroupEntropiesMatchTheDirectSoftmax() {
+        for (L, G, n, invTemp) in [(20, 10, 300, 1.0), (20, 10, 300, 10.0), (18, 18, 24, 10.0), (14, 7, 40, 3.0)] {
+            var direct = BSQLoss(bits: L, groupSize: G, analytical: false)
+            direct.invTemp = invTemp
+            direct.gamma0 = 0.8
+            direct.gamma = 1.3
+            direct.threads = 2
+            direct.factorAbove = 64
+            var factored = direct
+            factored.factorAbove = 5
+            var rng = SplitMix64(seed: UInt64(L * 100 + n))
+            var u = (0..<(n * L)).map { _ in Float(rng.normal()) }
+            normalize(&u, n: n, L: L)
+            // a few tokens share a code exactly, as hard-quantized speech does
+            for r in 1..<4 { for k in 0..<L { u[r * L + k] = u[k] } }
+            var du1 = [Float](repeating: 0, count: n * L), du2 = du1
+            let t1 = direct.quantizer(u, tokens: n, du: &du1), t2 = factored.quantizer(u, tokens: n, du: &du2)
+            let what = "L \(L) G \(G) n \(n) inv_temp \(invTemp)"
+            XCTAssertEqual(t2.hPerSample, t1.hPerSample, accuracy: 2e-6 * t1.hPerSample, what)
+            XCTAssertEqual(t2.hCodebook, t1.hCodebook, accuracy: 1e-9 * t1.hCodebook, what)
+            XCTAssertEqual(t2.lq, t1.lq, accuracy: 1e-5 * abs(t1.lq), what)
+            let scale = du1.map { abs($0) }.max()!
+            let worst = zip(du1, du2).map { abs($0 - $1) }.max()!
+            XCTAssertLessThan(worst / scale, 1e-4, what)
         }
     }
 

@@ -146,6 +146,48 @@ final class TrainCLITests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("not a mel frame"), bad.stderr)
     }
 
+    /// `--init` starts a new run from a model's weights and configuration: the
+    /// validation at step 0 is the model's own; the loss fields may change, the
+    /// shapes may not; the checkpoints say where the run started.
+    func testFineTuneFromAModel() throws {
+        let dir = TempDir()
+        let audio = try audioFolder(dir)
+        XCTAssertEqual(try Tool.run("mel", ["-q", "-o", dir.path("data.mel"), audio]).status, 0)
+        let first = try Tool.run("bsq-train", ["train", "-q", "--steps", "4", "--batch", "2", "--set", "train.val_every=4",
+                                               "--val", dir.path("data.mel"), "-o", dir.path("run")] + Self.micro + [dir.path("data.mel")])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let model = dir.path("run/model.safetensors")
+        let r = try Tool.run("bsq-train", ["train", "-q", "--init", model, "--set", "model.group_size=18", "--set", "train.inv_temp=20",
+                                           "--steps", "3", "--batch", "2", "--val", dir.path("data.mel"), "-o", dir.path("ft"), dir.path("data.mel")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        func val(_ path: String, step: Int) throws -> String? {
+            try losses(path).first { $0.contains("\"kind\":\"val\"") && $0.contains("\"step\":\(step),") }
+                .map { $0.replacingOccurrences(of: "\"step\":\(step),", with: "") }
+        }
+        XCTAssertNotNil(try val(dir.path("ft/log.jsonl"), step: 0))
+        XCTAssertEqual(try val(dir.path("ft/log.jsonl"), step: 0), try val(dir.path("run/log.jsonl"), step: 4))
+        let file = try SafeTensors(path: dir.path("ft/model.safetensors"))
+        let run = try RunConfig.decode(json: file.metadata["run"] ?? "")
+        XCTAssertEqual(run.model.width, 32)
+        XCTAssertEqual(run.model.group_size, 18)
+        let origin = try JSONValue.parse(file.metadata["init"] ?? "")
+        XCTAssertEqual(origin["sha256"]?.string, try Checkpoint(path: model).sha256)
+        XCTAssertEqual(origin["path"]?.string, model)
+        // bad uses: one line, nonzero, no run folder
+        let cases: [([String], String)] = [
+            (["--init", model, "--preset", "small"], "--init takes the model from its file"),
+            (["--init", model, "--set", "model.width=64", "--set", "model.heads=2"], "tensor 'encoder.patch_embed.weight' has shape [32, 256]"),
+            (["--init", dir.path("missing.safetensors")], "missing.safetensors"),
+        ]
+        for (args, message) in cases {
+            let b = try Tool.run("bsq-train", ["train", "-q", "-o", dir.path("bad")] + args + [dir.path("data.mel")])
+            XCTAssertNotEqual(b.status, 0, "\(args)")
+            XCTAssertTrue(b.stderr.hasPrefix("bsq-train: ") && b.stderr.contains(message), "\(args): \(b.stderr)")
+            XCTAssertEqual(b.stderr.split(separator: "\n").count, 1, b.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path("bad")), "\(args) created the run folder")
+        }
+    }
+
     /// The tiny preset (on 2.56 s chunks) overfits one clip: the reconstruction
     /// L1 of the validation (EMA off) and of `bsq-encode | bsq-decode` falls below 2 dB.
     func testTinyModelOverfitsOneClip() throws {

@@ -2,7 +2,8 @@ import COpenBLAS
 import Dispatch
 import Foundation
 
-/// Every matrix product of the kit goes through OpenBLAS's sgemm; this is the
+/// Every matrix product of the kit goes through OpenBLAS's sgemm (dgemm for
+/// the few in double); this is the
 /// only file that sees the C interface. Matrices are row-major.
 public enum BLAS {
     /// C[m×n] = alpha · op(A) · op(B) + beta · C, with op(X) = Xᵀ when `transX`.
@@ -19,6 +20,23 @@ public enum BLAS {
         let t0 = profiling ? DispatchTime.now().uptimeNanoseconds : 0
         defer { if profiling { record(flops: 2 * Double(m) * Double(n) * Double(k), since: t0) } }
         cblas_sgemm(CblasRowMajor,
+                    transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    blasint(m), blasint(n), blasint(k), alpha,
+                    a, blasint(lda ?? (transA ? m : k)),
+                    b, blasint(ldb ?? (transB ? k : n)),
+                    beta, c, blasint(ldc ?? n))
+    }
+
+    /// The same in double precision (the training loss's codebook statistics).
+    public static func dgemm(
+        transA: Bool = false, transB: Bool = false,
+        m: Int, n: Int, k: Int,
+        alpha: Double = 1, a: UnsafePointer<Double>, lda: Int? = nil,
+        b: UnsafePointer<Double>, ldb: Int? = nil,
+        beta: Double = 0, c: UnsafeMutablePointer<Double>, ldc: Int? = nil
+    ) {
+        guard m > 0, n > 0 else { return }
+        cblas_dgemm(CblasRowMajor,
                     transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     blasint(m), blasint(n), blasint(k), alpha,
                     a, blasint(lda ?? (transA ? m : k)),

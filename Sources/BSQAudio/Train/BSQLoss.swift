@@ -23,6 +23,8 @@ public struct BSQLoss: Sendable {
     public var rampMultiplier = 3.0
     /// Workers for the group entropies.
     public var threads = 1
+    /// Groups of more bits than this take the factored path (`factoredGroupEntropies`).
+    public var factorAbove = 12
 
     public init(bits: Int, groupSize: Int, analytical: Bool) {
         self.bits = bits
@@ -92,6 +94,7 @@ public struct BSQLoss: Sendable {
     /// mean known, each token's gradient back through the softmax.
     func groupEntropies(_ u: UnsafePointer<Float>, tokens n: Int, scale ent: Double)
         -> (hPerSample: Double, hCodebook: Double, grad: [Double]) {
+        if groupSize > factorAbove && groupSize >= 6 { return factoredGroupEntropies(u, tokens: n, scale: ent) }
         let L = bits, G = groupSize, groups = L / G, C = 1 << G, a = 1 / Double(L).squareRoot()
         let blockSize = BSQLoss.entropyBlock, blocks = (n + blockSize - 1) / blockSize
         // sign[c·G + j] = ±a: coordinate j of codebook entry c

@@ -108,8 +108,9 @@ public struct RunConfig: Sendable, Equatable {
         self.train = train
     }
 
-    public static func resolve(preset: String, file: String?, overrides: [String]) throws -> RunConfig {
-        guard let base = ModelConfig.presets[preset] else {
+    /// `base` (the model of an `--init` file) takes the place of the preset.
+    public static func resolve(preset: String, file: String?, overrides: [String], base: ModelConfig? = nil) throws -> RunConfig {
+        guard let base = base ?? ModelConfig.presets[preset] else {
             throw BSQError("--preset must be tiny, small or base (got \(preset))")
         }
         var model = try dictionary(base)

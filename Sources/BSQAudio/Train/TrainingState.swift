@@ -16,6 +16,8 @@ public final class TrainingState {
     public var step: Int
     /// Which elements take weight decay: tensors of two or more dimensions.
     public let decay: [Bool]
+    /// Where a fine-tuned run started (`--init`): `{"path", "name", "sha256"}` as JSON; saved as `init`.
+    public var origin: String?
 
     /// A fresh run: weights initialised from `run.train.seed` (or taken from `weights`).
     public init(run: RunConfig, weights: [Float]? = nil) {
@@ -60,6 +62,28 @@ public final class TrainingState {
         self.layout = layout
         self.step = step
         decay = TrainingState.decayMask(layout)
+        origin = file.metadata["init"]
+    }
+
+    /// An `--init` model's tensors must have the shapes the run's model needs
+    /// (the loss fields, group_size and persample_entropy, may differ).
+    /// A fresh run starting from the weights of `start` (read from `path`).
+    public convenience init(run: RunConfig, initFrom start: Checkpoint, path: String) throws {
+        try TrainingState.checkFits(start, run.model, path: path)
+        self.init(run: run, weights: start.weights)
+        var o = JSONObject()
+        o["path"] = .string(path); o["name"] = .string(start.name); o["sha256"] = .string(start.sha256)
+        origin = JSONValue.object(o).serialized()
+    }
+
+    public static func checkFits(_ start: Checkpoint, _ model: ModelConfig, path: String) throws {
+        let need = ParameterLayout(model).slots, have = start.layout.slots
+        for (n, h) in zip(need, have) where n.name != h.name || n.shape != h.shape {
+            throw BSQError("--init \(path): tensor '\(h.name)' has shape \(h.shape), the run's model needs '\(n.name)' \(n.shape)")
+        }
+        guard need.count == have.count else {
+            throw BSQError("--init \(path): \(have.count) tensors, the run's model has \(need.count)")
+        }
     }
 
     static func adamW(_ t: TrainConfig, count: Int) -> AdamW {
@@ -82,6 +106,6 @@ public final class TrainingState {
         }
         try Checkpoint(config: run.model, weights: params).write(to: path, extra: extra, metadata: [
             ("run", run.json), ("step", String(step)), ("optimizer_step", String(optimizer.step)),
-        ])
+        ] + (origin.map { [("init", $0)] } ?? []))
     }
 }

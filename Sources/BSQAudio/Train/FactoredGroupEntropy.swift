@@ -1,0 +1,163 @@
+import Foundation
+
+/// The "group" entropies for groups too large to hold a softmax over all 2^G
+/// codebook entries per token (G = 18: the whole 18-bit code as one group).
+///
+/// The logits 2τ⟨u_g, C_c⟩ are a sum over the group's coordinates, so with the
+/// entry c = (c₁, c₂) split into its G₁ = ⌊G/2⌋ high and G₂ = G − G₁ low bits
+/// the softmax is the outer product of two small ones:
+///
+///     prob[n, c] = a[n, c₁] · b[n, c₂]
+///
+/// (a: softmax over 2^G₁ entries of the first G₁ coordinates, b of the rest).
+/// Nothing else is approximated:
+/// - the codebook mean is Σ_n a[n]ᵀ·b[n] / N, a 2^G₁ × 2^G₂ matrix product,
+///   and H_cb = −Σ m·ln(m + ε) over all of its 2^G entries; ∂H_cb/∂prob = D
+///   (the same for every token), so ∂H_cb/∂a[n] = D·b[n] / N, ∂H_cb/∂b[n] = Dᵀ·a[n] / N;
+/// - the per-sample entropy −Σ_{c₁,c₂} a·b·ln(a·b + ε) is summed over all 2^G
+///   pairs (the ε keeps it from splitting into H(a) + H(b)), eight pairs at a time
+///   in single precision with their gradients in the same pass.
+extension BSQLoss {
+    func factoredGroupEntropies(_ u: UnsafePointer<Float>, tokens n: Int, scale ent: Double)
+        -> (hPerSample: Double, hCodebook: Double, grad: [Double]) {
+        let L = bits, G = groupSize, groups = L / G
+        let G1 = G / 2, G2 = G - G1, C1 = 1 << G1, C2 = 1 << G2
+        let aScale = 1 / Double(L).squareRoot(), tau = 2 * invTemp
+        let blockSize = BSQLoss.entropyBlock, blocks = (n + blockSize - 1) / blockSize
+        // a[(gi·n + r)·C1 + c₁] and b likewise: the two half softmaxes, token rows contiguous per group
+        var a = [Double](repeating: 0, count: groups * n * C1), b = [Double](repeating: 0, count: groups * n * C2)
+        // ∂H(prob[r])/∂a and ∂/∂b, then (pass 2) the whole gradient in a and b
+        var da = [Double](repeating: 0, count: groups * n * C1), db = [Double](repeating: 0, count: groups * n * C2)
+        var partialMean = [Double](repeating: 0, count: blocks * groups * C1 * C2)
+        var partialH = [Double](repeating: 0, count: blocks)
+        var grad = [Double](repeating: 0, count: n * L)
+        a.withUnsafeMutableBufferPointer { ab in b.withUnsafeMutableBufferPointer { bb in
+        da.withUnsafeMutableBufferPointer { dab in db.withUnsafeMutableBufferPointer { dbb in
+        partialMean.withUnsafeMutableBufferPointer { pmb in partialH.withUnsafeMutableBufferPointer { hb in
+            let A = ab.baseAddress!, B = bb.baseAddress!, dA = dab.baseAddress!, dB = dbb.baseAddress!, PM = pmb.baseAddress!
+            Parallel.forEach(blocks, threads: threads) { blk, _ in
+                let r0 = blk * blockSize, rows = min(n, r0 + blockSize) - r0
+                var fa = [Float](repeating: 0, count: C1), fb = [Float](repeating: 0, count: C2)
+                var ga = [Double](repeating: 0, count: C1), gb = [Double](repeating: 0, count: C2)
+                var h = 0.0
+                for gi in 0..<groups {
+                    for r in r0..<(r0 + rows) {
+                        let ub = u + r * L + gi * G
+                        let pa = A + (gi * n + r) * C1, pb = B + (gi * n + r) * C2
+                        BSQLoss.halfSoftmax(ub, bits: G1, scale: tau * aScale, into: pa)
+                        BSQLoss.halfSoftmax(ub + G1, bits: G2, scale: tau * aScale, into: pb)
+                        for c in 0..<C1 { fa[c] = Float(pa[c]) }
+                        for c in 0..<C2 { fb[c] = Float(pb[c]) }
+                        h += BSQLoss.productEntropy(fa, fb, da: &ga, db: &gb)
+                        for c in 0..<C1 { dA[(gi * n + r) * C1 + c] = ga[c] }
+                        for c in 0..<C2 { dB[(gi * n + r) * C2 + c] = gb[c] }
+                    }
+                    // this block's share of the mean: aᵀ·b / N
+                    BLAS.dgemm(transA: true, m: C1, n: C2, k: rows, alpha: 1 / Double(n),
+                               a: A + (gi * n + r0) * C1, b: B + (gi * n + r0) * C2,
+                               c: PM + (blk * groups + gi) * C1 * C2)
+                }
+                hb[blk] = h
+            }
+        }}}}}}
+        var mean = [Double](repeating: 0, count: groups * C1 * C2)
+        for blk in 0..<blocks { for i in 0..<mean.count { mean[i] += partialMean[blk * mean.count + i] } }
+        var hCodebook = 0.0
+        for m in mean { hCodebook -= m * log(m + 1e-8) }
+        let dhm = mean.map { -(log($0 + 1e-8) + $0 / ($0 + 1e-8)) }
+        a.withUnsafeBufferPointer { ab in b.withUnsafeBufferPointer { bb in
+        da.withUnsafeMutableBufferPointer { dab in db.withUnsafeMutableBufferPointer { dbb in
+        dhm.withUnsafeBufferPointer { db_ in grad.withUnsafeMutableBufferPointer { gr in
+            let A = ab.baseAddress!, B = bb.baseAddress!, dA = dab.baseAddress!, dB = dbb.baseAddress!, D = db_.baseAddress!
+            let inv = 1 / Double(n)
+            Parallel.forEach(blocks, threads: threads) { blk, _ in
+                let r0 = blk * blockSize, rows = min(n, r0 + blockSize) - r0
+                for gi in 0..<groups {
+                    let Dg = D + gi * C1 * C2
+                    // dA ← ent·(γ0·∂H_ps − γ·∂H_cb)/N with ∂H_cb/∂a[r] = D·b[r]: (b·Dᵀ) rows
+                    BLAS.dgemm(transB: true, m: rows, n: C1, k: C2, alpha: -ent * gamma * inv,
+                               a: B + (gi * n + r0) * C2, b: Dg,
+                               beta: ent * gamma0 * inv, c: dA + (gi * n + r0) * C1)
+                    BLAS.dgemm(m: rows, n: C2, k: C1, alpha: -ent * gamma * inv,
+                               a: A + (gi * n + r0) * C1, b: Dg,
+                               beta: ent * gamma0 * inv, c: dB + (gi * n + r0) * C2)
+                    for r in r0..<(r0 + rows) {
+                        let o = gr.baseAddress! + r * L + gi * G
+                        BSQLoss.halfSoftmaxBackward(A + (gi * n + r) * C1, dA + (gi * n + r) * C1, bits: G1,
+                                                    scale: tau * aScale, into: o)
+                        BSQLoss.halfSoftmaxBackward(B + (gi * n + r) * C2, dB + (gi * n + r) * C2, bits: G2,
+                                                    scale: tau * aScale, into: o + G1)
+                    }
+                }
+            }
+        }}}}}}
+        return (partialH.reduce(0, +) / Double(n), hCodebook, grad)
+    }
+
+    /// p[c] = softmax_c(s·Σ_j u[j]·(±1)) over the 2^bits entries, bit j of c
+    /// (most significant first) choosing the sign of coordinate j.
+    static func halfSoftmax(_ u: UnsafePointer<Float>, bits: Int, scale s: Double, into p: UnsafeMutablePointer<Double>) {
+        let C = 1 << bits
+        var top = -Double.infinity
+        for c in 0..<C {
+            var t = 0.0
+            for j in 0..<bits { t += (c >> (bits - 1 - j)) & 1 == 1 ? Double(u[j]) : -Double(u[j]) }
+            p[c] = s * t
+            top = max(top, p[c])
+        }
+        var z = 0.0
+        for c in 0..<C { p[c] = exp(p[c] - top); z += p[c] }
+        for c in 0..<C { p[c] /= z }
+    }
+
+    /// Adds to o[j] the gradient in u[j] of a loss whose gradient in the
+    /// softmax `p` of `halfSoftmax` is `g`.
+    static func halfSoftmaxBackward(_ p: UnsafePointer<Double>, _ g: UnsafePointer<Double>, bits: Int, scale s: Double,
+                                    into o: UnsafeMutablePointer<Double>) {
+        let C = 1 << bits
+        var dot = 0.0
+        for c in 0..<C { dot += g[c] * p[c] }
+        for c in 0..<C {
+            let d = s * p[c] * (g[c] - dot)
+            for j in 0..<bits { o[j] += (c >> (bits - 1 - j)) & 1 == 1 ? d : -d }
+        }
+    }
+
+    /// −Σ_{c₁,c₂} x·ln(x + ε), x = a[c₁]·b[c₂], and its gradients in a and b:
+    /// ∂/∂a[c₁] = Σ_{c₂} b·f′(x), ∂/∂b[c₂] = Σ_{c₁} a·f′(x), f′(x) = −(ln(x + ε) + x/(x + ε)).
+    /// Eight pairs at a time in single precision; sums go to double every row.
+    /// `b.count` must be a multiple of 8.
+    static func productEntropy(_ a: [Float], _ b: [Float], da: inout [Double], db: inout [Double]) -> Double {
+        let C1 = a.count, V = b.count / 8
+        var h = 0.0
+        var sumB = [SIMD8<Float>](repeating: .zero, count: V)
+        var accB = [Double](repeating: 0, count: b.count)
+        b.withUnsafeBufferPointer { bp in
+            bp.baseAddress!.withMemoryRebound(to: SIMD8<Float>.self, capacity: V) { bv in
+                sumB.withUnsafeMutableBufferPointer { sb in
+                    let eps = SIMD8<Float>(repeating: 1e-8)
+                    for c in 0..<C1 {
+                        let ac = SIMD8<Float>(repeating: a[c])
+                        var hRow = SIMD8<Float>.zero, dRow = SIMD8<Float>.zero
+                        for v in 0..<V {
+                            let q = bv[v], x = ac * q, y = x + eps
+                            let l = FastLog.ln(y)
+                            hRow += x * l
+                            let f = l + x / y
+                            dRow += q * f
+                            sb[v] += ac * f
+                        }
+                        h -= Double(hRow.sum())
+                        da[c] = -Double(dRow.sum())
+                        // flush Σ_{c₁} a·f′ to double every 16 rows
+                        if c % 16 == 15 || c == C1 - 1 {
+                            for v in 0..<V { for i in 0..<8 { accB[v * 8 + i] += Double(sb[v][i]) }; sb[v] = .zero }
+                        }
+                    }
+                }
+            }
+        }
+        for i in 0..<b.count { db[i] = -accB[i] }
+        return h
+    }
+}
