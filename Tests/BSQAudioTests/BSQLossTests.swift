@@ -109,7 +109,7 @@ final class BSQLossFixtureTests: XCTestCase {
 
     func testAgainstPyTorch() throws {
         let cases = try JSONDecoder().decode([Case].self, from: Data(Repo.fixtureData("model/loss_cases.json")))
-        XCTAssertEqual(cases.count, 6)
+        XCTAssertEqual(cases.count, 8)
         for c in cases {
             var loss = BSQLoss(bits: c.L, groupSize: c.G, analytical: c.mode == "analytical")
             loss.invTemp = c.inv_temp; loss.beta = c.beta; loss.gamma0 = c.gamma0; loss.gamma = c.gamma; loss.zeta = c.zeta

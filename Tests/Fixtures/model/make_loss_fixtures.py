@@ -31,7 +31,7 @@ decimal of the float64, so they are exact).  Cross-checks, which abort the
 script on failure:
   * reference_model.BSQAudioModel.loss itself (run on a stub that feeds it
     these z, y, x) reproduces every value and gradient, in float64 to ~1e-12
-    and in float32 to 1e-5 relative (l_q and total: relative to the sum of
+    and in float32 to 1e-5 relative (1e-3 for groups of 18 bits, whose 2^18 entries round to ~1e-4; l_q and total: relative to the sum of
     the magnitudes of their terms, as l_q ≈ h_ps − h_cb nearly cancels);
   * dlq_dz agrees with central finite differences of l_q (float64);
   * dl1_dy agrees with PyTorch's autograd of the reference's l1.
@@ -64,6 +64,9 @@ CASES = [
     dict(name="L9_G9_group", L=9, G=9, mode="group", seed=104),
     dict(name="L36_G9_group", L=36, G=9, mode="group", seed=105),
     dict(name="L36_G9_analytical", L=36, G=9, mode="analytical", seed=106),
+    # the whole 18-bit code as one group (the kit factorises it; the reference does not)
+    dict(name="L18_G18_group", L=18, G=18, mode="group", seed=107),
+    dict(name="L18_G18_group_sharp", L=18, G=18, mode="group", seed=108, inv_temp=20.0, gamma0=2.0, gamma=2.0),
 ]
 
 
@@ -172,7 +175,7 @@ def close(a, b, rtol, what, scale=None):
 def build(c):
     c = dict(DEFAULTS, **c)
     L, G = c["L"], c["G"]
-    assert L % G == 0 and G <= 16
+    assert L % G == 0 and G <= 18
     z_np, y_np, x_np = make_inputs(c)
 
     z = torch.tensor(z_np, dtype=torch.float64, requires_grad=True)
@@ -193,7 +196,8 @@ def build(c):
     lq_scale = (abs(c["beta"] * vals["commit"])
                 + abs(c["zeta"]) * (abs(c["gamma0"] * vals["h_ps"]) + abs(c["gamma"] * vals["h_cb"])) / c["inv_temp"])
     worst = {}
-    for dtype, tol in ((torch.float64, 1e-12), (torch.float32, 1e-5)):
+    # float32 over the 2^18 entries of a whole-code group (sharp: p near the 1e-8) rounds to ~1e-4
+    for dtype, tol in ((torch.float64, 1e-12), (torch.float32, 1e-5 if G <= 12 else 1e-3)):
         for s, lam, tot in zip(STEPS, lams, totals):
             ref = reference_loss(c, z_np, y_np, x_np, s, dtype)
             errs = [close(ref[k], vals[k], tol, f"{c['name']} {dtype} {k}", lq_scale if k == "l_q" else None)
