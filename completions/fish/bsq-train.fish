@@ -23,7 +23,7 @@ function __bsq-train_parse_tokens -S
         __bsq-train_parse_subcommand 0 'h/help'
         switch $unparsed_tokens[1]
         case 'train'
-            __bsq-train_parse_subcommand -r 1 'list=+' 'root=' 'o/output=' 'resume=' 'preset=' 'config=' 'set=+' 'steps=' 'batch=' 'lr=' 'seed=' 'specaug' 'recompute' 'val=+' 'log=' 'plot=' 'threads=' 'q/quiet' 'h/help'
+            __bsq-train_parse_subcommand -r 1 'list=+' 'root=' 'o/output=' 'resume=' 'preset=' 'init=' 'config=' 'set=+' 'steps=' 'batch=' 'lr=' 'seed=' 'specaug' 'recompute' 'val=+' 'log=' 'plot=' 'threads=' 'q/quiet' 'h/help'
         case 'init'
             __bsq-train_parse_subcommand 0 'preset=' 'bits=' 'group-size=' 'conv' 'no-conv' 'seed=' 'name=' 'o/output=' 'h/help'
         case 'export'
@@ -93,6 +93,7 @@ complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_op
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train train" o output' -l 'output' -s 'o' -d 'Run folder (created if missing; a new run refuses one that holds a run).' -rfka ''
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train train" resume' -l 'resume' -d 'Continue a run: a checkpoint, or a run folder (its latest checkpoint).' -rfka ''
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train train" preset' -l 'preset' -d 'Model preset: tiny, small or base (default: tiny).' -rfka ''
+complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train train" init' -l 'init' -d 'Fine-tune: start from the weights of this model or checkpoint (its EMA weights when it has them) and its model configuration, with a fresh optimizer and schedule.' -rfka ''
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train train" config' -l 'config' -d 'JSON file {"model": {...}, "train": {...}} overriding the preset\'s fields.' -rfka ''
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train train"' -l 'set' -d 'Override one field, e.g. train.lr=1e-3 or model.layers=2 (repeatable).' -rfka ''
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train train" steps' -l 'steps' -d 'Training steps (train.steps; may be raised when resuming).' -rfka ''
