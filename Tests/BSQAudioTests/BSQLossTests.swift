@@ -78,6 +78,9 @@ final class BSQLossTests: XCTestCase {
         XCTAssertEqual(loss.lambdaQ(step: 1000), 0.2, accuracy: 1e-12)
         XCTAssertEqual(loss.lambdaQ(step: 2000), 0.1, accuracy: 1e-12)
         XCTAssertEqual(loss.lambdaQ(step: 9000), 0.1, accuracy: 1e-12)
+        var flat = loss
+        flat.rampSteps = 0
+        XCTAssertEqual(flat.lambdaQ(step: 0), 0.1, accuracy: 1e-12, "ramp_steps 0: no ramp")
     }
 
     func normalize(_ z: inout [Float], n: Int, L: Int) {

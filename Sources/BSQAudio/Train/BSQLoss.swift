@@ -36,9 +36,9 @@ public struct BSQLoss: Sendable {
         self.init(bits: c.embed_dim, groupSize: c.group_size, analytical: c.persample_entropy == "analytical")
     }
 
-    /// λ_q(step) = λ·(r + m·(1 − r)), r = min(step, ramp)/ramp.
+    /// λ_q(step) = λ·(r + m·(1 − r)), r = min(step, ramp)/ramp (1 without a ramp).
     public func lambdaQ(step: Int) -> Double {
-        let r = Double(min(step, rampSteps)) / Double(max(rampSteps, 1))
+        let r = rampSteps == 0 ? 1 : Double(min(step, rampSteps)) / Double(rampSteps)
         return lambda * (r + rampMultiplier * (1 - r))
     }
 
