@@ -75,7 +75,7 @@ bench: build bench-deps
 demo: build
 	bash demo/run.sh
 
-## experiment: corpus -> mel -> bsq-train -> codes -> report (about 80 min on 2 cores; experiment/README.md)
+## experiment: corpus -> mel -> bsq-train -> fine-tune -> codes -> report (about 2 h 30 min on 2 cores; experiment/README.md)
 experiment: build
 	bash experiment/run.sh
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make experiment: speech corpus -> mel -> bsq-train -> bsq-encode/bsq-decode -> report.
-# About 2 h 40 min on 2 cores (corpus 3-4 min, mel 20 s, training ~55 min at 0.64 steps/s,
+# About 2 h 30 min on 2 cores (corpus 3-4 min, mel 20 s, training ~55 min at 0.64 steps/s,
 # fine-tuning with whole-code entropies ~90 min at 0.35 steps/s, evaluation 1 min).
 #   EXP=experiment/out CONFIG=experiment/tiny18.json FINETUNE=experiment/tiny18-ft.json bash experiment/run.sh
 # FINETUNE= (empty) stops after the first stage.
