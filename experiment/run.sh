@@ -34,28 +34,28 @@ step "mel spectrograms of both parts"
 [ -f "$EXP/heldout.mel" ] || mel -q -j 2 -o "$EXP/heldout.mel" "$CORPUS/heldout"
 bsq-tensor info "$EXP/heldout.mel" | tail -1
 
+# train_stage RUN CURVES ARGS...: train into $EXP/RUN with ARGS (a new run), or resume it, or
+# say it is done; validated on the held-out voices, curves redrawn into $EXP/CURVES
+train_stage() {
+	local run="$EXP/$1" curves="$EXP/$2"
+	shift 2
+	if [ -f "$run/model.safetensors" ]; then
+		echo "already trained: $run/model.safetensors"
+	elif [ -d "$run" ]; then
+		bsq-train train --resume "$run" --val "$EXP/heldout.mel" --plot "$curves" "$EXP/train.mel"
+	else
+		bsq-train train "$@" --val "$EXP/heldout.mel" --plot "$curves" -o "$run" "$EXP/train.mel"
+	fi
+	bsq-plot curves --smooth 0.6 "$run/log.jsonl" -o "$curves"
+}
+
 step "training ($CONFIG), validated on the held-out voices, curves in $EXP/curves.png"
-if [ -f "$EXP/run/model.safetensors" ]; then
-	echo "already trained: $EXP/run/model.safetensors"
-elif [ -d "$EXP/run" ]; then
-	bsq-train train --resume "$EXP/run" --val "$EXP/heldout.mel" --plot "$EXP/curves.png" "$EXP/train.mel"
-else
-	bsq-train train --config "$CONFIG" --val "$EXP/heldout.mel" --plot "$EXP/curves.png" -o "$EXP/run" "$EXP/train.mel"
-fi
-bsq-plot curves --smooth 0.6 "$EXP/run/log.jsonl" -o "$EXP/curves.png"
+train_stage run curves.png --config "$CONFIG"
 FINAL="$EXP/run"
 
 if [ -n "$FINETUNE" ]; then
 	step "fine-tuning ($FINETUNE): the whole 18-bit code as one entropy group, curves in $EXP/ft-curves.png"
-	if [ -f "$EXP/ft/model.safetensors" ]; then
-		echo "already fine-tuned: $EXP/ft/model.safetensors"
-	elif [ -d "$EXP/ft" ]; then
-		bsq-train train --resume "$EXP/ft" --val "$EXP/heldout.mel" --plot "$EXP/ft-curves.png" "$EXP/train.mel"
-	else
-		bsq-train train --init "$EXP/run/model.safetensors" --config "$FINETUNE" --val "$EXP/heldout.mel" \
-			--plot "$EXP/ft-curves.png" -o "$EXP/ft" "$EXP/train.mel"
-	fi
-	bsq-plot curves --smooth 0.6 "$EXP/ft/log.jsonl" -o "$EXP/ft-curves.png"
+	train_stage ft ft-curves.png --init "$EXP/run/model.safetensors" --config "$FINETUNE"
 	FINAL="$EXP/ft"
 fi
 

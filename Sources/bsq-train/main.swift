@@ -49,15 +49,9 @@ struct Init: ParsableCommand {
     var output: String
 
     func config() throws -> ModelConfig {
-        guard var c = ModelConfig.presets[preset] else {
-            throw ValidationError("--preset must be tiny, small or base (got \(preset))")
+        do { return try ModelConfig.preset(preset, bits: bits, groupSize: groupSize, conv: conv, named: name) } catch let e as BSQError {
+            throw ValidationError(e.message)
         }
-        if let bits { c.embed_dim = bits; c.group_size = min(9, bits) }
-        if let groupSize { c.group_size = groupSize }
-        c.conv_module = conv
-        if let name { c.name = name } else { c.name = bits == nil || bits == 18 ? preset : "\(preset)\(c.embed_dim)" }
-        do { try c.validate() } catch let e as BSQError { throw ValidationError(e.message) }
-        return c
     }
 
     func validate() throws { _ = try config() }
@@ -144,95 +138,45 @@ struct Train: ParsableCommand {
         if output == nil && resume == nil { throw ValidationError("give a run folder with -o (or --resume)") }
         if data.isEmpty && lists.isEmpty { throw ValidationError("no training data (give audio folders, files, mel frames or --list)") }
         if threads < 1 || threads > 256 { throw ValidationError("--threads must be in 1...256") }
-        if resume == nil {
-            // an --init file that cannot be read is reported by run(), as a file error
-            let base = initFrom.flatMap { try? Checkpoint(path: $0) }
-            if initFrom == nil || base != nil {
-                do {
-                    let run = try resolve(base: base?.config)
-                    if let base, let initFrom { try TrainingState.checkFits(base, run.model, path: initFrom) }
-                } catch let e as BSQError { throw ValidationError(e.message) }
-            }
-        }
         if initFrom != nil && preset != nil { throw ValidationError("--init takes the model from its file; change fields with --set model.FIELD=VALUE, not --preset") }
         if resume != nil && (preset != nil || initFrom != nil || config != nil || !sets.isEmpty || batch != nil || lr != nil || seed != nil || specaug || recompute) {
             throw ValidationError("a resumed run keeps its configuration; only --steps may change")
         }
+        // with --init, run() checks the configuration once the file is read
+        if resume == nil && initFrom == nil { _ = try configuration(nil) }
     }
 
-    func resolve(base: ModelConfig? = nil) throws -> RunConfig {
-        var s = sets
-        if let steps { s.append("train.steps=\(steps)") }
-        if let batch { s.append("train.batch=\(batch)") }
-        if let lr { s.append("train.lr=\(lr)") }
-        if let seed { s.append("train.seed=\(seed)") }
-        if specaug { s.append("train.specaug=true") }
-        if recompute { s.append("train.recompute=true") }
-        return try RunConfig.resolve(preset: preset ?? "tiny", file: config, overrides: s, base: base)
+    /// The configuration of a new run; its errors are usage errors (exit 64).
+    func configuration(_ start: (checkpoint: Checkpoint, path: String)?) throws -> RunConfig {
+        let shortcuts = RunConfig.shortcuts(steps: steps, batch: batch, lr: lr, seed: seed, specaug: specaug, recompute: recompute)
+        do {
+            return try TrainingState.configuration(preset: preset ?? "tiny", file: config, overrides: sets + shortcuts, start: start)
+        } catch let e as BSQError { throw ValidationError(e.message) }
     }
 
     func run() throws {
-        let fm = FileManager.default
-        let state: TrainingState, directory: String
+        let state: TrainingState
+        let directory = Trainer.folder(output: output, resuming: resume)
         if let resume {
-            let path = AudioInputs.isDirectory(resume) ? try Trainer.latest(in: resume) : resume
-            var loaded = try TrainingState(resume: path)
-            if let steps {
-                var run = loaded.run
-                run.train.steps = steps
-                try run.validate()
-                let moved = TrainingState(run: run, weights: loaded.params)
-                moved.ema = loaded.ema; moved.optimizer.m = loaded.optimizer.m; moved.optimizer.v = loaded.optimizer.v
-                moved.optimizer.step = loaded.optimizer.step; moved.step = loaded.step; moved.origin = loaded.origin
-                loaded = moved
-            }
-            guard loaded.step < loaded.run.train.steps else {
-                throw BSQError("\(path): the run is at step \(loaded.step) of \(loaded.run.train.steps) already (raise --steps to go on)")
-            }
-            state = loaded
-            directory = output ?? (AudioInputs.isDirectory(resume) ? resume : AudioInputs.directoryName(resume))
+            state = try TrainingState.resuming(resume, steps: steps)
         } else {
-            let start = try initFrom.map { try Checkpoint(path: $0) }
-            let run = try resolve(base: start?.config)
-            directory = output!
-            if AudioInputs.isDirectory(directory) {
-                if !Trainer.checkpoints(in: directory).isEmpty || fm.fileExists(atPath: directory + "/" + Trainer.finalName) {
-                    throw BSQError("\(directory): already holds a run (continue it with --resume, or choose another folder)")
-                }
-            }
-            if let start, let initFrom {
-                state = try TrainingState(run: run, initFrom: start, path: initFrom)
+            let start = try initFrom.map { (checkpoint: try Checkpoint(path: $0), path: $0) }
+            let run = try configuration(start)
+            try Trainer.checkNewRun(folder: directory)
+            if let start {
+                state = TrainingState(run: run, initFrom: start.checkpoint, path: start.path)
             } else {
                 state = TrainingState(run: run)
             }
         }
-        let c = state.run.model, t = state.run.train
-        let examples = try TrainingData.examples(operands: data, lists: lists, root: root, model: c)
-        let training = try TrainingData(examples: examples, model: c, seed: t.seed, specAugment: t.specAugment)
-        var validation: ValidationSet?
-        if !val.isEmpty {
-            let v = try TrainingData.examples(operands: val, lists: [], root: nil, model: c)
-            validation = try ValidationSet(TrainingData(examples: v, model: c, seed: 0, specAugment: nil), threads: threads)
-        }
-        if !AudioInputs.isDirectory(directory) {
-            do { try fm.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-                throw BSQError("\(directory): cannot create the run folder")
-            }
-        }
-        ToolProcess.deferInterrupts()
-        let trainer = Trainer(state: state, data: training, validation: validation, directory: directory, log: log, threads: threads)
+        let trainer = try Trainer(state: state, operands: data, lists: lists, root: root, val: val,
+                                  directory: directory, log: log, threads: threads)
         trainer.progress = !quiet
-        if let plot {
-            let title = "bsq-train: " + (state.run.model.name ?? "model") + " (" + directory + ")"
-            trainer.plot = { log in try TrainingLog.writeCurves(log: log, title: title, to: plot) }
-        }
+        if let plot { trainer.plotCurves(into: plot) }
+        ToolProcess.deferInterrupts()
         let saved = try trainer.run(resumed: resume != nil)
-        if !quiet { ToolProcess.report("step \(state.step) of \(t.steps): saved \(saved)") }
-        if BLAS.profiling {
-            let p = BLAS.profile
-            ToolProcess.report(String(format: "sgemm: %d calls, %.1f GFLOP in %.2f thread-seconds: %.1f GFLOP/s per thread",
-                                      p.calls, p.flops / 1e9, p.seconds, p.flops / 1e9 / max(p.seconds, 1e-9)))
-        }
+        if !quiet { ToolProcess.report("step \(state.step) of \(state.run.train.steps): saved \(saved)") }
+        if let profile = BLAS.profileSummary { ToolProcess.report(profile) }
     }
 }
 

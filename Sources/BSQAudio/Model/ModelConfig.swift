@@ -36,6 +36,20 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     }()
     public static let presets: [String: ModelConfig] = ["tiny": tiny, "small": small, "base": base]
 
+    /// A preset with `bits` per token (its groups of 9, or of `bits` when fewer),
+    /// another `groupSize`, the convolution module on or off, and a name
+    /// (default: the preset's, with the bits when not 18), checked.
+    public static func preset(_ name: String, bits: Int? = nil, groupSize: Int? = nil, conv: Bool = true,
+                              named: String? = nil) throws -> ModelConfig {
+        guard var c = presets[name] else { throw BSQError("--preset must be tiny, small or base (got \(name))") }
+        if let bits { c.embed_dim = bits; c.group_size = min(9, bits) }
+        if let groupSize { c.group_size = groupSize }
+        c.conv_module = conv
+        c.name = named ?? (bits == nil || bits == 18 ? name : "\(name)\(c.embed_dim)")
+        try c.validate()
+        return c
+    }
+
     /// Token grid: time patches per chunk, frequency patches, tokens per chunk.
     public var nt: Int { frames / patch_time }
     public var nf: Int { n_mels / patch_freq }

@@ -59,6 +59,14 @@ public enum BLAS {
     /// Flops, thread-seconds and calls of the sgemms so far (zero unless profiling).
     public static var profile: (flops: Double, seconds: Double, calls: Int) { lock.sync { totals } }
 
+    /// One line of `profile` for a tool's report (nil unless profiling).
+    public static var profileSummary: String? {
+        guard profiling else { return nil }
+        let p = profile
+        return String(format: "sgemm: %d calls, %.1f GFLOP in %.2f thread-seconds: %.1f GFLOP/s per thread",
+                      p.calls, p.flops / 1e9, p.seconds, p.flops / 1e9 / max(p.seconds, 1e-9))
+    }
+
     /// Sets how many threads OpenBLAS uses. Tools that parallelize over
     /// inputs themselves pin it to 1 so that the two do not oversubscribe.
     /// Going down to one thread also stops the idle workers OpenBLAS started

@@ -42,7 +42,6 @@ public struct Canvas: Sendable {
         return RGB(pixels[i], pixels[i + 1], pixels[i + 2])
     }
 
-    /// The image as a PNG file.
     /// Writes the image as a PNG file, atomically.
     public func write(to path: String) throws {
         let file = try AtomicFile(path: path)
@@ -50,6 +49,7 @@ public struct Canvas: Sendable {
         try file.commit()
     }
 
+    /// The image as the bytes of a PNG file.
     public func png(compression: Deflate.Mode = .fixed) -> [UInt8] {
         PNG.encode(width: width, height: height, rgb: pixels, compression: compression)
     }

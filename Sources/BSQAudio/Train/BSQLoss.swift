@@ -91,86 +91,99 @@ public struct BSQLoss: Sendable {
     /// The "group" entropies and ent·(γ0·∂H_ps − γ·∂H_cb)/∂u, in two passes over
     /// blocks of tokens on `threads` workers: the softmax over the 2^G codebook
     /// entries of each group (and the block's share of the mean), then, with the
-    /// mean known, each token's gradient back through the softmax.
+    /// mean known, each token's gradient back through the softmax. Groups above
+    /// `factorAbove` bits take `factoredGroupEntropies`.
     func groupEntropies(_ u: UnsafePointer<Float>, tokens n: Int, scale ent: Double)
         -> (hPerSample: Double, hCodebook: Double, grad: [Double]) {
         if groupSize > factorAbove && groupSize >= 6 { return factoredGroupEntropies(u, tokens: n, scale: ent) }
-        let L = bits, G = groupSize, groups = L / G, C = 1 << G, a = 1 / Double(L).squareRoot()
+        let L = bits, G = groupSize, groups = L / G, C = 1 << G
+        let s = 2 * invTemp / Double(L).squareRoot()   // logits 2τ⟨u, C_c⟩ with C_c = ±1/√L
         let blockSize = BSQLoss.entropyBlock, blocks = (n + blockSize - 1) / blockSize
-        // sign[c·G + j] = ±a: coordinate j of codebook entry c
-        var sign = [Double](repeating: 0, count: C * G)
-        for c in 0..<C { for j in 0..<G { sign[c * G + j] = (c >> (G - 1 - j)) & 1 == 1 ? a : -a } }
         var prob = [Double](repeating: 0, count: n * groups * C)
         var partialMean = [Double](repeating: 0, count: blocks * groups * C)
         var partialH = [Double](repeating: 0, count: blocks)
         var grad = [Double](repeating: 0, count: n * L)
-        let tau = 2 * invTemp
-        sign.withUnsafeBufferPointer { sb in
-            prob.withUnsafeMutableBufferPointer { pb in
-                partialMean.withUnsafeMutableBufferPointer { mb in
-                    let sg = sb.baseAddress!, pr = pb.baseAddress!, pm = mb.baseAddress!
-                    Parallel.forEach(blocks, threads: threads) { b, _ in
-                        for r in (b * blockSize)..<min(n, (b + 1) * blockSize) {
-                            for gi in 0..<groups {
-                                let p = pr + (r * groups + gi) * C, ub = u + r * L + gi * G
-                                var top = -Double.infinity
-                                for c in 0..<C {
-                                    var s = 0.0
-                                    for j in 0..<G { s += Double(ub[j]) * sg[c * G + j] }
-                                    p[c] = tau * s
-                                    top = max(top, p[c])
-                                }
-                                var z = 0.0
-                                for c in 0..<C { p[c] = exp(p[c] - top); z += p[c] }
-                                let m = pm + (b * groups + gi) * C
-                                for c in 0..<C { p[c] /= z; m[c] += p[c] / Double(n) }
-                            }
+        prob.withUnsafeMutableBufferPointer { pb in
+            partialMean.withUnsafeMutableBufferPointer { mb in
+                let pr = pb.baseAddress!, pm = mb.baseAddress!
+                Parallel.forEach(blocks, threads: threads) { b, _ in
+                    for r in (b * blockSize)..<min(n, (b + 1) * blockSize) {
+                        for gi in 0..<groups {
+                            let p = pr + (r * groups + gi) * C, m = pm + (b * groups + gi) * C
+                            BSQLoss.groupSoftmax(u + r * L + gi * G, bits: G, scale: s, into: p)
+                            for c in 0..<C { m[c] += p[c] / Double(n) }
                         }
                     }
                 }
             }
         }
-        var mean = [Double](repeating: 0, count: groups * C)
-        for b in 0..<blocks { for i in 0..<(groups * C) { mean[i] += partialMean[b * groups * C + i] } }
-        var hCodebook = 0.0
-        for i in 0..<(groups * C) { hCodebook -= mean[i] * log(mean[i] + 1e-8) }
-        // ∂H_cb/∂prob is the same for every token: −(log m + m/(m + ε))
-        let dhm = mean.map { -(log($0 + 1e-8) + $0 / ($0 + 1e-8)) }
-        sign.withUnsafeBufferPointer { sb in
-            prob.withUnsafeBufferPointer { pb in
-                grad.withUnsafeMutableBufferPointer { gb in
-                    partialH.withUnsafeMutableBufferPointer { hb in
-                        let sg = sb.baseAddress!, pr = pb.baseAddress!, gr = gb.baseAddress!
-                        Parallel.forEach(blocks, threads: threads) { b, _ in
-                            var dlogit = [Double](repeating: 0, count: C)
-                            var h = 0.0
-                            for r in (b * blockSize)..<min(n, (b + 1) * blockSize) {
-                                for gi in 0..<groups {
-                                    let p = pr + (r * groups + gi) * C
-                                    // ∂/∂prob of ent·(γ0·H_ps − γ·H_cb), then through the softmax of logits 2τ⟨u, C_c⟩
-                                    var dot = 0.0
-                                    for c in 0..<C {
-                                        let lp = log(p[c] + 1e-8)
-                                        h -= p[c] * lp
-                                        let dhp = -(lp + p[c] / (p[c] + 1e-8))
-                                        dlogit[c] = ent * (gamma0 * dhp - gamma * dhm[gi * C + c]) / Double(n)
-                                        dot += dlogit[c] * p[c]
-                                    }
-                                    for c in 0..<C { dlogit[c] = p[c] * (dlogit[c] - dot) }
-                                    let o = gr + r * L + gi * G
-                                    for c in 0..<C {
-                                        let d = tau * dlogit[c]
-                                        for j in 0..<G { o[j] += d * sg[c * G + j] }
-                                    }
+        let (hCodebook, dhm) = BSQLoss.codebookEntropy(partialMean, blocks: blocks)
+        prob.withUnsafeBufferPointer { pb in
+            grad.withUnsafeMutableBufferPointer { gb in
+                partialH.withUnsafeMutableBufferPointer { hb in
+                    let pr = pb.baseAddress!, gr = gb.baseAddress!
+                    Parallel.forEach(blocks, threads: threads) { b, _ in
+                        var dprob = [Double](repeating: 0, count: C)
+                        var h = 0.0
+                        for r in (b * blockSize)..<min(n, (b + 1) * blockSize) {
+                            for gi in 0..<groups {
+                                let p = pr + (r * groups + gi) * C
+                                // ∂/∂prob of ent·(γ0·H_ps − γ·H_cb), then back through the softmax
+                                for c in 0..<C {
+                                    let lp = log(p[c] + 1e-8)
+                                    h -= p[c] * lp
+                                    let dhp = -(lp + p[c] / (p[c] + 1e-8))
+                                    dprob[c] = ent * (gamma0 * dhp - gamma * dhm[gi * C + c]) / Double(n)
                                 }
+                                BSQLoss.groupSoftmaxBackward(p, dprob, bits: G, scale: s, into: gr + r * L + gi * G)
                             }
-                            hb[b] = h
                         }
+                        hb[b] = h
                     }
                 }
             }
         }
         return (partialH.reduce(0, +) / Double(n), hCodebook, grad)
+    }
+
+    /// The codebook mean (the blocks' shares of it, `partial`, added in block
+    /// order), H_cb = −Σ m·ln(m + ε) and ∂H_cb/∂m = −(ln(m + ε) + m/(m + ε)).
+    static func codebookEntropy(_ partial: [Double], blocks: Int) -> (h: Double, dh: [Double]) {
+        let size = partial.count / max(blocks, 1)
+        var mean = [Double](repeating: 0, count: size)
+        for b in 0..<blocks { for i in 0..<size { mean[i] += partial[b * size + i] } }
+        var h = 0.0
+        for m in mean { h -= m * log(m + 1e-8) }
+        return (h, mean.map { -(log($0 + 1e-8) + $0 / ($0 + 1e-8)) })
+    }
+
+    /// p[c] = softmax_c(s·Σ_j u[j]·(±1)) over the 2^bits entries of a group, bit
+    /// j of c (most significant first) choosing the sign of coordinate j.
+    static func groupSoftmax(_ u: UnsafePointer<Float>, bits: Int, scale s: Double, into p: UnsafeMutablePointer<Double>) {
+        let C = 1 << bits
+        var top = -Double.infinity
+        for c in 0..<C {
+            var t = 0.0
+            for j in 0..<bits { t += (c >> (bits - 1 - j)) & 1 == 1 ? Double(u[j]) : -Double(u[j]) }
+            p[c] = s * t
+            top = max(top, p[c])
+        }
+        var z = 0.0
+        for c in 0..<C { p[c] = exp(p[c] - top); z += p[c] }
+        for c in 0..<C { p[c] /= z }
+    }
+
+    /// Adds to o[j] the gradient in u[j] of a loss whose gradient in the
+    /// softmax `p` of `groupSoftmax` is `g`.
+    static func groupSoftmaxBackward(_ p: UnsafePointer<Double>, _ g: UnsafePointer<Double>, bits: Int, scale s: Double,
+                                     into o: UnsafeMutablePointer<Double>) {
+        let C = 1 << bits
+        var dot = 0.0
+        for c in 0..<C { dot += g[c] * p[c] }
+        for c in 0..<C {
+            let d = s * p[c] * (g[c] - dot)
+            for j in 0..<bits { o[j] += (c >> (bits - 1 - j)) & 1 == 1 ? d : -d }
+        }
     }
 
     /// H([p, 1 − p]) and its derivative in p.

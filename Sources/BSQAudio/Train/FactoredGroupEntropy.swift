@@ -22,7 +22,7 @@ extension BSQLoss {
         -> (hPerSample: Double, hCodebook: Double, grad: [Double]) {
         let L = bits, G = groupSize, groups = L / G
         let G1 = G / 2, G2 = G - G1, C1 = 1 << G1, C2 = 1 << G2
-        let aScale = 1 / Double(L).squareRoot(), tau = 2 * invTemp
+        let s = 2 * invTemp / Double(L).squareRoot()
         let blockSize = BSQLoss.entropyBlock, blocks = (n + blockSize - 1) / blockSize
         // a[(gi·n + r)·C1 + c₁] and b likewise: the two half softmaxes, token rows contiguous per group
         var a = [Double](repeating: 0, count: groups * n * C1), b = [Double](repeating: 0, count: groups * n * C2)
@@ -44,8 +44,8 @@ extension BSQLoss {
                     for r in r0..<(r0 + rows) {
                         let ub = u + r * L + gi * G
                         let pa = A + (gi * n + r) * C1, pb = B + (gi * n + r) * C2
-                        BSQLoss.halfSoftmax(ub, bits: G1, scale: tau * aScale, into: pa)
-                        BSQLoss.halfSoftmax(ub + G1, bits: G2, scale: tau * aScale, into: pb)
+                        BSQLoss.groupSoftmax(ub, bits: G1, scale: s, into: pa)
+                        BSQLoss.groupSoftmax(ub + G1, bits: G2, scale: s, into: pb)
                         for c in 0..<C1 { fa[c] = Float(pa[c]) }
                         for c in 0..<C2 { fb[c] = Float(pb[c]) }
                         h += BSQLoss.productEntropy(fa, fb, da: &ga, db: &gb)
@@ -60,11 +60,7 @@ extension BSQLoss {
                 hb[blk] = h
             }
         }}}}}}
-        var mean = [Double](repeating: 0, count: groups * C1 * C2)
-        for blk in 0..<blocks { for i in 0..<mean.count { mean[i] += partialMean[blk * mean.count + i] } }
-        var hCodebook = 0.0
-        for m in mean { hCodebook -= m * log(m + 1e-8) }
-        let dhm = mean.map { -(log($0 + 1e-8) + $0 / ($0 + 1e-8)) }
+        let (hCodebook, dhm) = BSQLoss.codebookEntropy(partialMean, blocks: blocks)
         a.withUnsafeBufferPointer { ab in b.withUnsafeBufferPointer { bb in
         da.withUnsafeMutableBufferPointer { dab in db.withUnsafeMutableBufferPointer { dbb in
         dhm.withUnsafeBufferPointer { db_ in grad.withUnsafeMutableBufferPointer { gr in
@@ -83,44 +79,15 @@ extension BSQLoss {
                                beta: ent * gamma0 * inv, c: dB + (gi * n + r0) * C2)
                     for r in r0..<(r0 + rows) {
                         let o = gr.baseAddress! + r * L + gi * G
-                        BSQLoss.halfSoftmaxBackward(A + (gi * n + r) * C1, dA + (gi * n + r) * C1, bits: G1,
-                                                    scale: tau * aScale, into: o)
-                        BSQLoss.halfSoftmaxBackward(B + (gi * n + r) * C2, dB + (gi * n + r) * C2, bits: G2,
-                                                    scale: tau * aScale, into: o + G1)
+                        BSQLoss.groupSoftmaxBackward(A + (gi * n + r) * C1, dA + (gi * n + r) * C1, bits: G1,
+                                                     scale: s, into: o)
+                        BSQLoss.groupSoftmaxBackward(B + (gi * n + r) * C2, dB + (gi * n + r) * C2, bits: G2,
+                                                     scale: s, into: o + G1)
                     }
                 }
             }
         }}}}}}
         return (partialH.reduce(0, +) / Double(n), hCodebook, grad)
-    }
-
-    /// p[c] = softmax_c(s·Σ_j u[j]·(±1)) over the 2^bits entries, bit j of c
-    /// (most significant first) choosing the sign of coordinate j.
-    static func halfSoftmax(_ u: UnsafePointer<Float>, bits: Int, scale s: Double, into p: UnsafeMutablePointer<Double>) {
-        let C = 1 << bits
-        var top = -Double.infinity
-        for c in 0..<C {
-            var t = 0.0
-            for j in 0..<bits { t += (c >> (bits - 1 - j)) & 1 == 1 ? Double(u[j]) : -Double(u[j]) }
-            p[c] = s * t
-            top = max(top, p[c])
-        }
-        var z = 0.0
-        for c in 0..<C { p[c] = exp(p[c] - top); z += p[c] }
-        for c in 0..<C { p[c] /= z }
-    }
-
-    /// Adds to o[j] the gradient in u[j] of a loss whose gradient in the
-    /// softmax `p` of `halfSoftmax` is `g`.
-    static func halfSoftmaxBackward(_ p: UnsafePointer<Double>, _ g: UnsafePointer<Double>, bits: Int, scale s: Double,
-                                    into o: UnsafeMutablePointer<Double>) {
-        let C = 1 << bits
-        var dot = 0.0
-        for c in 0..<C { dot += g[c] * p[c] }
-        for c in 0..<C {
-            let d = s * p[c] * (g[c] - dot)
-            for j in 0..<bits { o[j] += (c >> (bits - 1 - j)) & 1 == 1 ? d : -d }
-        }
     }
 
     /// −Σ_{c₁,c₂} x·ln(x + ε), x = a[c₁]·b[c₂], and its gradients in a and b:

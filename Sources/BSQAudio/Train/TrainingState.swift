@@ -7,7 +7,8 @@ import Foundation
 /// and in `__metadata__` the model `config`, the `run` configuration and the `step`.
 /// The data order needs no state of its own: it is a function of seed and step.
 public final class TrainingState {
-    public let run: RunConfig
+    /// Only `train.steps` changes after the start (`resuming(_:steps:)`).
+    public internal(set) var run: RunConfig
     public let layout: ParameterLayout
     public var params: [Float]
     public var ema: [Float]
@@ -65,25 +66,13 @@ public final class TrainingState {
         origin = file.metadata["init"]
     }
 
-    /// An `--init` model's tensors must have the shapes the run's model needs
-    /// (the loss fields, group_size and persample_entropy, may differ).
-    /// A fresh run starting from the weights of `start` (read from `path`).
-    public convenience init(run: RunConfig, initFrom start: Checkpoint, path: String) throws {
-        try TrainingState.checkFits(start, run.model, path: path)
+    /// A fresh run starting from the weights of `start` (read from `path`);
+    /// `run` comes from `configuration(preset:file:overrides:start:)`, which checked that they fit.
+    public convenience init(run: RunConfig, initFrom start: Checkpoint, path: String) {
         self.init(run: run, weights: start.weights)
         var o = JSONObject()
         o["path"] = .string(path); o["name"] = .string(start.name); o["sha256"] = .string(start.sha256)
         origin = JSONValue.object(o).serialized()
-    }
-
-    public static func checkFits(_ start: Checkpoint, _ model: ModelConfig, path: String) throws {
-        let need = ParameterLayout(model).slots, have = start.layout.slots
-        for (n, h) in zip(need, have) where n.name != h.name || n.shape != h.shape {
-            throw BSQError("--init \(path): tensor '\(h.name)' has shape \(h.shape), the run's model needs '\(n.name)' \(n.shape)")
-        }
-        guard need.count == have.count else {
-            throw BSQError("--init \(path): \(have.count) tensors, the run's model has \(need.count)")
-        }
     }
 
     static func adamW(_ t: TrainConfig, count: Int) -> AdamW {
