@@ -174,9 +174,13 @@ struct Train: ParsableCommand {
         trainer.progress = !quiet
         if let plot { trainer.plotCurves(into: plot) }
         ToolProcess.deferInterrupts()
-        let saved = try trainer.run(resumed: resume != nil)
-        if !quiet { ToolProcess.report("step \(state.step) of \(state.run.train.steps): saved \(saved)") }
-        if let profile = BLAS.profileSummary { ToolProcess.report(profile) }
+        switch try trainer.run(resumed: resume != nil) {
+        case .finished(let saved):
+            if !quiet { ToolProcess.report("step \(state.step) of \(state.run.train.steps): saved \(saved)") }
+            if let profile = BLAS.profileSummary { ToolProcess.report(profile) }
+        case .interrupted(let signal, _):
+            ToolProcess.end(status: 128 + signal)
+        }
     }
 }
 

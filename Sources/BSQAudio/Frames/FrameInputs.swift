@@ -6,7 +6,9 @@ import Foundation
 /// second checks their CRCs, and the caller's thread gets them in order, so a
 /// pass-through (`bsq-tensor cat`) runs near the speed of the pipe. At most
 /// `bufferBytes` wait between stages (always at least one frame); an error
-/// reaches the caller after every frame before it.
+/// reaches the caller after every frame before it. The checker (CRC and
+/// zstd) is joined before `forEachStored` returns or throws; the reader only
+/// calls read(2), and is not waited for when it is blocked on a silent pipe.
 public struct FrameInputs {
     public let paths: [String]
     public var bufferBytes = 64 << 20
@@ -17,7 +19,7 @@ public struct FrameInputs {
     public func forEachStored(_ body: (StoredFrame, Int) throws -> Void) throws {
         let read = FrameQueue(limit: bufferBytes), checked = FrameQueue(limit: bufferBytes)
         let paths = self.paths
-        let reader = Thread {
+        _ = WorkerThread(stackSize: 1 << 20) {
             do {
                 for path in paths {
                     let r = try FrameReader(path: path)
@@ -31,7 +33,7 @@ public struct FrameInputs {
                 read.finish()
             }
         }
-        let checker = Thread {
+        let checker = WorkerThread(stackSize: 1 << 20) {
             while let item = read.take() {
                 var out = item
                 if case .frame(let f, let r) = item {
@@ -43,11 +45,11 @@ public struct FrameInputs {
             read.cancel()
             checked.finish()
         }
-        reader.stackSize = 1 << 20
-        checker.stackSize = 1 << 20
-        reader.start()
-        checker.start()
-        defer { checked.cancel(); read.cancel() }
+        defer {
+            checked.cancel()
+            read.cancel()
+            checker.join()
+        }
         var index = 0
         while let item = checked.take() {
             switch item {

@@ -4,6 +4,8 @@ import Foundation
 /// to `consume` on the calling thread strictly in index order. At most
 /// `2 · jobs` results wait to be consumed, so memory stays bounded however
 /// many items there are. With one job everything runs on the calling thread.
+/// The workers are joined before `run` returns or throws: none is left
+/// computing when the caller goes on (or the process exits).
 public enum OrderedParallel {
     public static func run<R>(count: Int, jobs: Int,
                               work: @escaping @Sendable (Int) -> R,
@@ -13,14 +15,13 @@ public enum OrderedParallel {
             return
         }
         let state = SharedState<R>(window: 2 * jobs)
-        for _ in 0..<min(jobs, count) {
-            let t = Thread {
-                while let i = state.claim(limit: count) { state.deliver(i, work(i)) }
-            }
-            t.stackSize = 8 << 20
-            t.start()
+        let workers = (0..<min(jobs, count)).map { _ in
+            WorkerThread { while let i = state.claim(limit: count) { state.deliver(i, work(i)) } }
         }
-        defer { state.stop() }
+        defer {
+            state.stop()
+            for w in workers { w.join() }
+        }
         for i in 0..<count { try consume(i, state.take(i)) }
     }
 

@@ -66,6 +66,14 @@ public enum ToolProcess {
         try StandardOutput.shared.flush()
     }
 
+    /// Ends the tool with `status` after flushing standard output (for a job
+    /// that stopped early on purpose, e.g. 128 + the signal that interrupted it).
+    public static func end(status: Int32) -> Never {
+        removeTemporaries()
+        try? StandardOutput.shared.flush()
+        Glibc.exit(status)
+    }
+
     /// Prints `tool: message` and exits with `status`, removing temporary files first.
     public static func fail(_ message: String, status: Int32 = 1) -> Never {
         removeTemporaries()

@@ -78,9 +78,17 @@ public final class Trainer {
         log?.write(Data((JSONValue.object(o).serialized() + "\n").utf8))
     }
 
-    /// Runs from the state's step to `run.train.steps`; returns the path of the last checkpoint written.
+    /// How a run ended: at its last step, or saved after SIGINT/SIGTERM
+    /// (the signal number; the tool exits with 128 + it).
+    public enum Outcome: Equatable {
+        case finished(checkpoint: String)
+        case interrupted(signal: Int32, checkpoint: String)
+    }
+
+    /// Runs from the state's step to `run.train.steps`. Returns only once the
+    /// batch prefetcher has stopped and the log is closed, so the caller may exit.
     @discardableResult
-    public func run(resumed: Bool) throws -> String {
+    public func run(resumed: Bool) throws -> Outcome {
         let t = state.run.train, c = state.run.model
         Trainer.reuseFreedMemory()
         try openLog(resumed: resumed)
@@ -162,12 +170,11 @@ public final class Trainer {
             if interrupted {
                 bar.finish()
                 ToolProcess.report("interrupted at step \(done); saved \(lastSaved) (continue with --resume \(directory))")
-                try? log?.close()
-                exit(128 + ToolProcess.interruption)
+                return .interrupted(signal: ToolProcess.interruption, checkpoint: lastSaved)
             }
         }
         bar.finish()
-        return lastSaved
+        return .finished(checkpoint: lastSaved)
     }
 
     /// Evaluates the EMA weights on the held-out set and logs a `val` line.

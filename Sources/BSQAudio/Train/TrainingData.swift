@@ -120,37 +120,47 @@ public final class TrainingData: @unchecked Sendable {
         out.update(from: crop, count: crop.count)
     }
 
-    /// The mel of step `step`: [batch, frames, n_mels].
-    public func batch(step: Int, size: Int) throws -> [Float] {
+    /// The mel of step `step`: [batch, frames, n_mels]; nil when `cancelled`
+    /// turns true between two samples.
+    public func batch(step: Int, size: Int, cancelled: () -> Bool = { false }) throws -> [Float]? {
         let n = model.frames * model.n_mels
         var out = [Float](repeating: 0, count: size * n)
-        try out.withUnsafeMutableBufferPointer { o in
-            for j in 0..<size { try sample(step * size + j, into: o.baseAddress! + j * n) }
+        for j in 0..<size {
+            if cancelled() { return nil }
+            try out.withUnsafeMutableBufferPointer { o in try sample(step * size + j, into: o.baseAddress! + j * n) }
         }
         return out
     }
 }
 
 /// Batches made ahead on a background thread, in step order, so that the
-/// training loop never waits for decoding and analysis.
+/// training loop never waits for decoding and analysis. Its owner calls
+/// `stop` on every way out (a `defer`): it cancels the batch in progress
+/// between two samples and joins the thread, so no analysis (FFTW, OpenBLAS,
+/// libsndfile) is left running when the trainer returns.
 public final class BatchPrefetcher: @unchecked Sendable {
-    private let data: TrainingData
-    private let size: Int
+    /// Makes the batch of a step; returns nil when its `cancelled` argument turns true.
+    public typealias Maker = @Sendable (_ step: Int, _ cancelled: () -> Bool) throws -> [Float]?
+    private let make: Maker
     private let ahead: Int
     private var ready: [Int: Result<[Float], Error>] = [:]
     private var next: Int
     private var stopped = false
     private let cond = NSCondition()
+    private var thread: WorkerThread?
 
-    public init(_ data: TrainingData, batch: Int, from step: Int, ahead: Int = 2) {
-        self.data = data
-        size = batch
+    public convenience init(_ data: TrainingData, batch: Int, from step: Int, ahead: Int = 2) {
+        self.init(from: step, ahead: ahead) { s, cancelled in try data.batch(step: s, size: batch, cancelled: cancelled) }
+    }
+
+    public init(from step: Int, ahead: Int = 2, make: @escaping Maker) {
+        self.make = make
         self.ahead = ahead
         next = step
-        let t = Thread { [unowned self] in self.loop() }
-        t.stackSize = 1 << 22
-        t.start()
+        thread = WorkerThread(stackSize: 1 << 22) { self.loop() }
     }
+
+    private var isStopped: Bool { cond.lock(); defer { cond.unlock() }; return stopped }
 
     private func loop() {
         while true {
@@ -160,9 +170,10 @@ public final class BatchPrefetcher: @unchecked Sendable {
             let step = next
             next += 1
             cond.unlock()
-            let r = Result { try data.batch(step: step, size: size) }
+            let r: Result<[Float]?, Error> = Result { try make(step, { self.isStopped }) }
             cond.lock()
-            ready[step] = r
+            if case .success(nil) = r { cond.unlock(); return }
+            ready[step] = r.map { $0! }
             cond.broadcast()
             cond.unlock()
         }
@@ -178,10 +189,13 @@ public final class BatchPrefetcher: @unchecked Sendable {
         return try r.get()
     }
 
+    /// Stops making batches and waits for the thread to end.
     public func stop() {
         cond.lock()
         stopped = true
         cond.broadcast()
         cond.unlock()
+        thread?.join()
+        thread = nil
     }
 }
