@@ -20,8 +20,31 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var decoder_ffn = 768
     public var db_min = -80.0
     public var db_max = 0.0
+    /// The mel analysis the model takes (absent from the JSON: 16000 Hz, hop 160,
+    /// the kit's `mel` defaults; written only when set).
+    public var sample_rate: Int?
+    public var hop_length: Int?
 
     public init() {}
+
+    public static let defaultSampleRate = 16000, defaultHopLength = 160
+    public var sampleRate: Int { sample_rate ?? ModelConfig.defaultSampleRate }
+    public var hopLength: Int { hop_length ?? ModelConfig.defaultHopLength }
+    /// Seconds per mel frame and per chunk of `frames` frames.
+    public var frameSeconds: Double { Double(hopLength) / Double(sampleRate) }
+    public var chunkSeconds: Double { Double(frames) * frameSeconds }
+
+    /// Chunks of `frames` rows that `count` mel rows take (the last one padded).
+    public func chunks(frames count: Int) -> Int { (count + frames - 1) / frames }
+
+    /// Mel rows [count, n_mels] cut into whole chunks: the rows, then db_min up
+    /// to the end of the last chunk (the model's "any length" rule).
+    public func padToChunks(_ rows: UnsafeRawBufferPointer, frames count: Int) -> [Float] {
+        precondition(rows.count == count * n_mels * MemoryLayout<Float>.size)
+        var out = [Float](repeating: Float(db_min), count: chunks(frames: count) * frames * n_mels)
+        out.withUnsafeMutableBytes { $0.copyMemory(from: rows) }
+        return out
+    }
 
     public static let tiny: ModelConfig = { var c = ModelConfig(); c.name = "tiny"; return c }()
     public static let small: ModelConfig = {
@@ -55,8 +78,6 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var nf: Int { n_mels / patch_freq }
     public var tokens: Int { nt * nf }
     public var patchDim: Int { patch_time * patch_freq }
-    public var headDim: Int { width / heads }
-    public var bits: Int { embed_dim }
 
     /// Floating-point operations of the matrix products (2 per multiply-add)
     /// and the depthwise convolution for one chunk through one transformer stack.
@@ -95,6 +116,8 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         try need(decoder_ffn > 0, "decoder_ffn must be > 0")
         try need(db_max > db_min, "db_max must be above db_min")
         try need(tokens * width < 1 << 31, "the model is too large")
+        try need(sample_rate.map { $0 > 0 } ?? true, "sample_rate must be > 0")
+        try need(hop_length.map { $0 > 0 } ?? true, "hop_length must be > 0")
     }
 
     public static func decode(json: String) throws -> ModelConfig {
@@ -123,6 +146,8 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         o["embed_dim"] = JSONValue(embed_dim); o["group_size"] = JSONValue(group_size)
         o["persample_entropy"] = .string(persample_entropy); o["decoder_ffn"] = JSONValue(decoder_ffn)
         o["db_min"] = .number(db_min); o["db_max"] = .number(db_max)
+        if let sample_rate { o["sample_rate"] = JSONValue(sample_rate) }
+        if let hop_length { o["hop_length"] = JSONValue(hop_length) }
         return JSONValue.object(o).serialized()
     }
 }

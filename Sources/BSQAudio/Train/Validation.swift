@@ -33,15 +33,13 @@ public struct ValidationSet: Sendable {
     }
 
     /// Runs the model with `weights` over every utterance, `batch` chunks at a time.
-    public func evaluate(config c: ModelConfig, weights: [Float], threads: Int, batch: Int = 8,
-                         hopSeconds: Double = 0.01) -> Report {
+    public func evaluate(config c: ModelConfig, weights: [Float], threads: Int, batch: Int = 8) -> Report {
         let model = BSQModel(Checkpoint(config: c, weights: weights), threads: threads)
         var report = Report(codes: CodeStatistics(bits: c.embed_dim))
         let n = c.frames * c.n_mels
         for u in utterances {
-            let chunks = (u.frames + c.frames - 1) / c.frames
-            var mel = [Float](repeating: Float(c.db_min), count: chunks * n)
-            for k in 0..<(u.frames * c.n_mels) { mel[k] = u.values[k] }
+            let chunks = c.chunks(frames: u.frames)
+            let mel = u.values.withUnsafeBytes { c.padToChunks($0, frames: u.frames) }
             var tokens = [UInt64](repeating: 0, count: chunks * c.tokens)
             var rec = [Float](repeating: 0, count: chunks * n)
             var b0 = 0
@@ -58,7 +56,7 @@ public struct ValidationSet: Sendable {
                 b0 += b
             }
             report.spec.add(ref: u.values, hyp: Array(rec[0..<(u.frames * c.n_mels)]), frames: u.frames, nMels: c.n_mels)
-            report.codes.add(tokens: tokens, seconds: Double(u.frames) * hopSeconds)
+            report.codes.add(tokens: tokens, seconds: Double(u.frames) * c.frameSeconds)
         }
         return report
     }
