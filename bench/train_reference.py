@@ -8,7 +8,7 @@ the yardstick for `bsq-train train`:
 Random init (the init rule), float32, one random mel batch in [-80, 0] dB of
 shape [B, frames, n_mels] used for every step. One training step is what one
 step of bsq-train's Trainer does: zero_grad, forward with BatchNorm in training
-mode, the loss of MODEL.md ("Training loss", reference_model.loss), backward,
+mode, the loss of docs/model.md ("Training loss", reference_model.loss), backward,
 clip_grad_norm_(1.0), torch.optim.AdamW (betas (0.9, 0.99), eps 1e-8, weight
 decay 1e-4 on tensors of two or more dimensions only) and the EMA update of
 the weights (decay 0.999, torch._foreach_lerp_). W warm-up steps, then the

@@ -4,7 +4,7 @@
     python3 experiment/code_entropy.py heldout.codes [--patch-time 16]
 
 `spec-metrics --codes` pools every token of the stream. The last chunk of an
-utterance is padded with db_min up to a whole chunk (MODEL.md, "Any length"),
+utterance is padded with db_min up to a whole chunk (docs/model.md, "Any length"),
 so short files add many tokens of pure padding. A token row i covers mel
 frames [i*patch_time, (i+1)*patch_time); rows at or after ceil(frames/patch_time)
 (`frames` from each frame's metadata) cover only padding. Prints the plug-in
@@ -18,7 +18,7 @@ import struct
 import sys
 from collections import Counter
 
-WIDTH = {6: "I", 9: "Q"}   # BSQT dtype codes of u32 and u64 (FORMAT.md)
+WIDTH = {6: "I", 9: "Q"}   # BSQT dtype codes of u32 and u64 (bsqt(5))
 
 
 def frames(path):

@@ -1,4 +1,4 @@
-"""Read and write BSQT frames (../shared/FORMAT.md) with numpy.
+"""Read and write BSQT frames (bsqt(5): man/man5/bsqt.5) with numpy.
 
 Used by the fixture scripts in this folder; the Swift tools never need it.
 """

@@ -7,7 +7,7 @@ Run from anywhere:
     python3 Tests/Fixtures/frames/make_frame_fixtures.py --check DIR # check what the Swift tool wrote
 
 Needs numpy and zstandard (pip install zstandard).  The BSQT writer and reader
-here are written from shared/FORMAT.md alone, with numpy, struct, zlib and
+here are written from bsqt(5) (man/man5/bsqt.5) alone, with numpy, struct, zlib and
 zstandard, independently of ../bsqt.py, so that a shared misreading of the
 format does not go unnoticed.
 
@@ -69,7 +69,7 @@ except ImportError:  # pragma: no cover
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# name -> (code, little-endian numpy dtype), from FORMAT.md
+# name -> (code, little-endian numpy dtype), from bsqt(5)
 DTYPES = {
     "f32": (1, "<f4"), "f64": (2, "<f8"), "u8": (3, "|u1"), "i16": (4, "<i2"), "i32": (5, "<i4"),
     "u32": (6, "<u4"), "i64": (7, "<i8"), "f16": (8, "<f2"), "u64": (9, "<u8"),
@@ -501,8 +501,8 @@ def check_reference():
             try:
                 theirs = list(bsqt.frames(one))
             except zstandard.ZstdError as e:
-                # bsqt.py (like the sample reader in FORMAT.md) calls ZstdDecompressor().decompress,
-                # which needs the content size in the zstd frame header; FORMAT.md does not require it.
+                # bsqt.py calls ZstdDecompressor().decompress without max_output_size, which needs
+                # the content size in the zstd frame header; bsqt(5) does not require it.
                 if "content size" not in str(e):
                     raise
                 skipped.append(f"frame at byte {f['offset']}")

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Checks a checkpoint (e.g. one the Swift trainer wrote) against the model
-contract, and optionally the Swift tools' outputs against the PyTorch reference:
+contract (docs/model.md), and optionally the Swift tools' outputs against the PyTorch reference:
 
     python3 check_checkpoint.py CKPT [MEL_BSQT CODES_BSQT RECON_BSQT]
         [--tol-u 1e-5] [--tol-db 1e-3] [--threads N]

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Makes the fixtures for one training step (MODEL.md "Training loss"), computed
+"""Makes the fixtures for one training step (docs/model.md, "Training loss"), computed
 by PyTorch autograd on reference_model.py; deterministic, run from anywhere:
 
     python3 Tests/Fixtures/model/make_grad_fixture.py
@@ -16,7 +16,7 @@ ramp_steps 2000, ramp_mult 3) is back-propagated once.
 
 Outputs (safetensors, F32, tensors in sorted key order, byte-reproducible):
   expected_micro18_grads.safetensors
-      "grad." + K     ∂total/∂K for every parameter K of MODEL.md (not the running stats)
+      "grad." + K     ∂total/∂K for every parameter K of docs/model.md (not the running stats)
       "running." + K  every BatchNorm running_mean / running_var after the forward's update
       __metadata__    "terms": JSON {total, l1, commit, h_ps, h_cb, l_q, lambda_q},
                       "step": "500", "straight_through": "true"

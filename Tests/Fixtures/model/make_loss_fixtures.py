@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Makes loss_cases.json, the fixtures for the training objective (MODEL.md
-"Quantize (BSQ)" and "Training loss"); deterministic (fixed seeds), run from
+"""Makes loss_cases.json, the fixtures for the training objective (docs/model.md,
+step 5 "Quantize (BSQ)" and "Training loss"); deterministic (fixed seeds), run from
 anywhere:
 
     python3 Tests/Fixtures/model/make_loss_fixtures.py

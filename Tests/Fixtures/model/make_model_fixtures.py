@@ -269,7 +269,7 @@ def main():
         print(stem, json.dumps(stats), json.dumps(res["f64"]))
 
     manifest = {
-        "description": "Reference outputs of the audio BSQ-ViT tokenizer (the model contract, MODEL.md) computed by "
+        "description": "Reference outputs of the audio BSQ-ViT tokenizer (the model contract, docs/model.md) computed by "
                        "reference_model.py, an independent PyTorch implementation, in float32. For every checkpoint: "
                        "encoding mel_input.bsqt must give expected_*_codes.bsqt, and decoding expected_*_codes.bsqt "
                        "must give expected_*_recon.bsqt, frame by frame (same keys, same order).",

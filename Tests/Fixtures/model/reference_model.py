@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """An independent PyTorch implementation of the audio BSQ-ViT tokenizer,
-written from the model contract (MODEL.md) alone.
+written from the model contract (docs/model.md) alone.
 
 Parameter names are exactly the checkpoint keys, so a checkpoint is one
 `load_state_dict`.  Every layer is spelt out from the contract's formulas
@@ -83,7 +83,7 @@ def check_config(c):
 
 
 def expected_shapes(c):
-    """{checkpoint key: shape} of every tensor the config calls for (MODEL.md order)."""
+    """{checkpoint key: shape} of every tensor the config calls for (the order of docs/model.md)."""
     w, P, L = c["width"], c["patch_time"] * c["patch_freq"], c["embed_dim"]
     N = (c["frames"] // c["patch_time"]) * (c["n_mels"] // c["patch_freq"])
     m, K, F = c["mlp_ratio"] * w, c["conv_kernel"], c["decoder_ffn"]
@@ -444,7 +444,7 @@ class BSQAudioModel(nn.Module):
         one = torch.ones((), dtype=self.dtype)
         return torch.where(torch.from_numpy(bits.astype(np.bool_)), one, -one) / math.sqrt(self.L)
 
-    # -- any length (MODEL.md "Any length")
+    # -- any length (docs/model.md, "Any length")
     def chunks(self, mel_db):
         mel = torch.tensor(np.asarray(mel_db), dtype=self.dtype)
         if mel.ndim != 2 or mel.shape[1] != self.config["n_mels"]:
@@ -481,7 +481,7 @@ class BSQAudioModel(nn.Module):
             torch.zeros(0, self.config["n_mels"], dtype=self.dtype)
         return mel[:T].numpy()
 
-    # -- training objective (MODEL.md "Training loss")
+    # -- training objective (docs/model.md, "Training loss")
     def loss(self, X, step, beta=0.25, gamma0=1.0, gamma=1.0, zeta=1.0, inv_temp=1.0,
              lq=0.1, ramp_steps=2000, ramp_mult=3.0):
         """X [B, frames, n_mels] dB chunks; uses batch statistics in BatchNorm when self.training.
