@@ -22,7 +22,7 @@ final class BSQLossTests: XCTestCase {
             normalize(&u, n: n, L: L)
             var du = [Float](repeating: 0, count: n * L), dz = du
             _ = loss.quantizer(u, tokens: n, du: &du)
-            BSQLoss.normalizeBackward(dz: &dz, du: du, z: z, tokens: n, bits: L)
+            BSQQuantizer.normalizeBackward(dz: &dz, du: du, z: z, tokens: n, bits: L)
             var worst = 0.0
             for i in z.indices {
                 let keep = z[i], h: Float = 1e-3
@@ -128,7 +128,7 @@ final class BSQLossFixtureTests: XCTestCase {
             // L_q is a small difference of large entropies: compare on the scale of its terms
             let scale = c.beta * c.commit + c.zeta * (c.gamma0 * c.h_ps + c.gamma * c.h_cb) / c.inv_temp
             XCTAssertEqual(t.lq, c.l_q, accuracy: 1e-6 * scale, c.name)
-            BSQLoss.normalizeBackward(dz: &dz, du: du, z: c.z, tokens: c.n, bits: c.L)
+            BSQQuantizer.normalizeBackward(dz: &dz, du: du, z: c.z, tokens: c.n, bits: c.L)
             let top = c.dlq_dz.map(abs).max()!
             for (a, b) in zip(dz, c.dlq_dz) { XCTAssertEqual(Double(a), b, accuracy: 1e-4 * top, c.name) }
             var dy = [Float](repeating: 0, count: c.l1.y.count)

@@ -1,4 +1,6 @@
-/// Binary Spherical Quantization (MODEL.md step 5) and the bits ↔ token packing.
+/// Binary Spherical Quantization (docs/model.md, forward step 5), the bits ↔ token
+/// packing, and the quantizer's backward: the straight-through estimator and
+/// the normalization's gradient.
 ///     u = z / max(‖z‖₂, 1e-12),   q = (u > 0 ? 1 : −1) / √L
 ///     token = Σ_k [u_k > 0] · 2^(L−1−k)        (coordinate 0 is the most significant bit)
 public enum BSQQuantizer {
@@ -23,6 +25,32 @@ public enum BSQQuantizer {
         let a = 1 / Float(L).squareRoot()
         for r in 0..<rows {
             for k in 0..<L { q[r * L + k] = (tokens[r] >> UInt64(L - 1 - k)) & 1 == 1 ? a : -a }
+        }
+    }
+
+    // MARK: training
+
+    /// The straight-through estimator of BSQ-ViT: q_ste = (u + stopgrad(sign(u) − u))/√L,
+    /// so ∂q/∂u = 1/√L: du += dq/√L.
+    public static func straightThrough(du: UnsafeMutablePointer<Float>, dq: UnsafePointer<Float>, count: Int, bits L: Int) {
+        let scale = 1 / Float(L).squareRoot()
+        for i in 0..<count { du[i] += dq[i] * scale }
+    }
+
+    /// Back through u = z / max(‖z‖, 1e-12) for [n, L]: dz = (du − u·⟨u, du⟩)/‖z‖.
+    public static func normalizeBackward(dz: UnsafeMutablePointer<Float>, du: UnsafePointer<Float>, z: UnsafePointer<Float>, tokens n: Int, bits L: Int) {
+        for r in 0..<n {
+            let zr = z + r * L, g = du + r * L, o = dz + r * L
+            var ss = 0.0
+            for k in 0..<L { ss += Double(zr[k]) * Double(zr[k]) }
+            let norm = ss.squareRoot()
+            if norm <= 1e-12 {
+                for k in 0..<L { o[k] = Float(Double(g[k]) / 1e-12) }
+                continue
+            }
+            var dot = 0.0
+            for k in 0..<L { dot += Double(zr[k]) / norm * Double(g[k]) }
+            for k in 0..<L { o[k] = Float((Double(g[k]) - Double(zr[k]) / norm * dot) / norm) }
         }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A model's configuration and weights, read from or written to a
-/// safetensors checkpoint (MODEL.md, "Checkpoint").
+/// safetensors checkpoint (docs/model.md, "Checkpoint").
 public struct Checkpoint: Sendable {
     public let config: ModelConfig
     public let layout: ParameterLayout
@@ -83,11 +83,10 @@ public struct Checkpoint: Sendable {
         sha256 = file.sha256
     }
 
-    /// Calls `body` with a pointer to each slot's values (in the layout's order),
-    /// without copying mapped tensors.
-    public func withSlotPointers<R>(_ body: ([UnsafePointer<Float>]) throws -> R) rethrows -> R {
-        if let mapped { return try body(mapped.pointers) }
-        return try owned!.withUnsafeBufferPointer { w in try body(layout.slots.map { w.baseAddress! + $0.offset }) }
+    /// Calls `body` with the weights (mapped tensors are not copied).
+    public func withWeights<R>(_ body: (Weights) throws -> R) rethrows -> R {
+        if let mapped { return try body(Weights(pointers: mapped.pointers)) }
+        return try owned!.withUnsafeBufferPointer { w in try body(Weights(w.baseAddress!, layout)) }
     }
 
     /// Writes the weights (plus any extra tensors, e.g. training state) atomically.
@@ -107,22 +106,19 @@ public struct Checkpoint: Sendable {
         }
     }
 
-    /// A fresh model: linear weights, depthwise kernels and positional
-    /// embeddings normal with std 0.02, biases 0, norm weights 1,
-    /// BatchNorm running mean 0 and variance 1.
+    /// A fresh model: every tensor as its layer asks (linear weights,
+    /// depthwise kernels and positional embeddings normal with std 0.02,
+    /// biases 0, norm weights 1, BatchNorm running mean 0 and variance 1),
+    /// normal draws from one generator in the layout's order.
     public static func initialized(_ config: ModelConfig, seed: UInt64) -> Checkpoint {
         let layout = ParameterLayout(config)
         var w = [Float](repeating: 0, count: layout.count)
         var rng = SplitMix64(seed: seed)
         for s in layout.slots {
-            let name = s.name
-            let isNorm = name.contains("ln_") || name.contains(".norm.") || name.contains("batch_norm")
-            if name.hasSuffix("running_var") || (isNorm && name.hasSuffix(".weight")) {
-                for i in 0..<s.count { w[s.offset + i] = 1 }
-            } else if name.hasSuffix(".bias") || name.hasSuffix("_bias") || name.hasSuffix("running_mean") || isNorm {
-                continue
-            } else {
-                for i in 0..<s.count { w[s.offset + i] = Float(0.02 * rng.normal()) }
+            switch s.initial {
+            case .zeros: continue
+            case .ones: for i in 0..<s.count { w[s.offset + i] = 1 }
+            case .normal(let std): for i in 0..<s.count { w[s.offset + i] = Float(std * rng.normal()) }
             }
         }
         return Checkpoint(config: config, weights: w)

@@ -31,6 +31,17 @@ public enum Activations {
         }
     }
 
+    /// out = gelu(x), or silu(x) (out may be x).
+    public static func gelu(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
+        if out != UnsafeMutablePointer(mutating: x) { out.update(from: x, count: count) }
+        gelu(out, count: count)
+    }
+
+    public static func silu(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
+        if out != UnsafeMutablePointer(mutating: x) { out.update(from: x, count: count) }
+        silu(out, count: count)
+    }
+
     /// GLU over the last axis of [rows, 2·cols]: first half · σ(second half).
     public static func glu(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, cols: Int) {
         for r in 0..<rows {

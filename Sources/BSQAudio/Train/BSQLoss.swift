@@ -205,21 +205,4 @@ public struct BSQLoss: Sendable {
         }
         return s / Double(count)
     }
-
-    /// Back through u = z / max(‖z‖, 1e-12) for [n, L]: dz = (du − u·⟨u, du⟩)/‖z‖.
-    public static func normalizeBackward(dz: UnsafeMutablePointer<Float>, du: UnsafePointer<Float>, z: UnsafePointer<Float>, tokens n: Int, bits L: Int) {
-        for r in 0..<n {
-            let zr = z + r * L, g = du + r * L, o = dz + r * L
-            var ss = 0.0
-            for k in 0..<L { ss += Double(zr[k]) * Double(zr[k]) }
-            let norm = ss.squareRoot()
-            if norm <= 1e-12 {
-                for k in 0..<L { o[k] = Float(Double(g[k]) / 1e-12) }
-                continue
-            }
-            var dot = 0.0
-            for k in 0..<L { dot += Double(zr[k]) / norm * Double(g[k]) }
-            for k in 0..<L { o[k] = Float((Double(g[k]) - Double(zr[k]) / norm * dot) / norm) }
-        }
-    }
 }

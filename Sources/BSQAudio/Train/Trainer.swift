@@ -90,7 +90,6 @@ public final class Trainer {
     @discardableResult
     public func run(resumed: Bool) throws -> Outcome {
         let t = state.run.train, c = state.run.model
-        Trainer.reuseFreedMemory()
         try openLog(resumed: resumed)
         defer { try? log?.close() }
         let step = TrainingStep(config: c, batch: t.batch, recompute: t.recompute, threads: threads)
@@ -116,17 +115,7 @@ public final class Trainer {
             guard r.total.isFinite else {
                 throw BSQError("step \(s + 1): the loss is \(r.total); lower train.lr or raise train.warmup")
             }
-            let norm = grads.withUnsafeMutableBufferPointer { g in
-                t.clip > 0 ? AdamW.clip(g.baseAddress!, count: g.count, maxNorm: Float(t.clip)) : AdamW.norm(g.baseAddress!, count: g.count)
-            }
-            state.params.withUnsafeMutableBufferPointer { p in
-                grads.withUnsafeBufferPointer { g in
-                    state.optimizer.update(p.baseAddress!, grads: g.baseAddress!, decay: state.decay, lr: Float(lr))
-                }
-                state.ema.withUnsafeMutableBufferPointer { e in
-                    AdamW.updateEMA(e.baseAddress!, p.baseAddress!, count: p.count, decay: Float(t.ema))
-                }
-            }
+            let norm = grads.withUnsafeMutableBufferPointer { state.apply(grads: $0.baseAddress!, lr: lr) }
             state.step += 1
             windowSteps += 1
             let done = state.step
@@ -208,23 +197,9 @@ public final class Trainer {
         return path
     }
 
-    /// A step allocates and frees the same few hundred MB of activations;
-    /// glibc would hand blocks over 128 KB back to the kernel with munmap and
-    /// take them again page fault by page fault (a third of a step's time).
-    /// Serving them from the heap instead, and never trimming it, reuses them.
-    /// (glibc's `mallopt`, from malloc.h, which Swift's Glibc module leaves out:
-    /// M_TRIM_THRESHOLD is −1, M_MMAP_THRESHOLD −3; 32 MB is glibc's largest threshold.)
-    static func reuseFreedMemory() {
-        _ = glibcMallopt(-3, 32 << 20)
-        _ = glibcMallopt(-1, Int32.max)
-    }
-
     static func clock(_ seconds: Double) -> String {
         guard seconds.isFinite else { return "--:--" }
         let s = Int(seconds.rounded())
         return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%02d:%02d", s / 60, s % 60)
     }
 }
-
-@_silgen_name("mallopt")
-private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32

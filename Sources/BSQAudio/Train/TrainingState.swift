@@ -87,6 +87,20 @@ public final class TrainingState {
         return mask
     }
 
+    /// One optimizer step from the gradients of a training step: clip their
+    /// global norm to `train.clip` (0: no clipping; `grads` scaled in place),
+    /// AdamW at `lr`, then the EMA of the weights. Returns the norm before clipping.
+    @discardableResult
+    public func apply(grads: UnsafeMutablePointer<Float>, lr: Double) -> Float {
+        let t = run.train, count = layout.count
+        let norm = t.clip > 0 ? AdamW.clip(grads, count: count, maxNorm: Float(t.clip)) : AdamW.norm(grads, count: count)
+        params.withUnsafeMutableBufferPointer { p in
+            optimizer.update(p.baseAddress!, grads: grads, decay: decay, lr: Float(lr))
+            ema.withUnsafeMutableBufferPointer { e in AdamW.updateEMA(e.baseAddress!, p.baseAddress!, count: count, decay: Float(t.ema)) }
+        }
+        return norm
+    }
+
     /// Writes the whole state atomically.
     public func save(to path: String) throws {
         var extra: [(name: String, shape: [Int], values: [Float])] = []
