@@ -34,8 +34,7 @@ let package = Package(
                 "CSndFile", "CFFTW", "COpenBLAS", "CZstd", "CSoxr",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            resources: [.copy("Resources/bsq-audio-tiny18.safetensors")],
-            swiftSettings: [.unsafeFlags(["-Ounchecked"])]
+            resources: [.copy("Resources/bsq-audio-tiny18.safetensors")]
         ),
         .executableTarget(name: "bsq-tensor", dependencies: ["BSQAudio"]),
         .executableTarget(name: "mel", dependencies: ["BSQAudio"]),

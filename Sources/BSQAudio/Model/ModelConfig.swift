@@ -120,17 +120,12 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         try need(hop_length.map { $0 > 0 } ?? true, "hop_length must be > 0")
     }
 
+    /// The configuration stored in a checkpoint, checked (errors name the field: `model.width: wrong type`).
     public static func decode(json: String) throws -> ModelConfig {
-        let c: ModelConfig
-        do {
-            c = try JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8))
-        } catch DecodingError.keyNotFound(let key, _) {
-            throw BSQError("model config: missing field '\(key.stringValue)'")
-        } catch DecodingError.typeMismatch(_, let ctx) {
-            throw BSQError("model config: wrong type for '\(ctx.codingPath.map(\.stringValue).joined(separator: "."))'")
-        } catch {
-            throw BSQError("model config: not valid JSON")
+        guard let fields = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+            throw BSQError("model config: not a JSON object")
         }
+        let c = try ConfigJSON.decode(ModelConfig.self, fields, section: "model")
         try c.validate()
         return c
     }

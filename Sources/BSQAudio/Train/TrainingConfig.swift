@@ -184,6 +184,15 @@ public struct RunConfig: Sendable, Equatable {
     }
 
     private static func decode<T: Decodable>(_ type: T.Type, _ fields: [String: Any], section: String) throws -> T {
+        try ConfigJSON.decode(type, fields, section: section)
+    }
+}
+
+/// The one way configurations are read from JSON (checkpoint metadata,
+/// `--config` files, `--set` values): a JSON object's fields decoded into a
+/// configuration type, errors naming `section.field`.
+enum ConfigJSON {
+    static func decode<T: Decodable>(_ type: T.Type, _ fields: [String: Any], section: String) throws -> T {
         let data = try JSONSerialization.data(withJSONObject: fields)
         do {
             return try JSONDecoder().decode(T.self, from: data)
@@ -193,6 +202,8 @@ public struct RunConfig: Sendable, Equatable {
             throw BSQError("\(section).\(ctx.codingPath.map(\.stringValue).joined(separator: ".")): invalid value")
         } catch DecodingError.keyNotFound(let key, _) {
             throw BSQError("\(section).\(key.stringValue): missing")
+        } catch DecodingError.valueNotFound(_, let ctx) {
+            throw BSQError("\(section).\(ctx.codingPath.map(\.stringValue).joined(separator: ".")): missing")
         }
     }
 }

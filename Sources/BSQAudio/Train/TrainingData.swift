@@ -29,8 +29,11 @@ public final class TrainingData: @unchecked Sendable {
     private var permutation: (epoch: Int, order: [Int])?
     private let lock = NSLockLite()
 
-    public init(examples: [Example], model: ModelConfig, seed: UInt64, specAugment: SpecAugment?,
-                analysis: MelAnalysis = MelAnalysis()) throws {
+    /// Audio examples are analysed with `mel`'s defaults at the model's sample rate and hop.
+    public init(examples: [Example], model: ModelConfig, seed: UInt64, specAugment: SpecAugment?) throws {
+        var analysis = MelAnalysis()
+        analysis.sampleRate = model.sampleRate
+        analysis.hopLength = model.hopLength
         if examples.isEmpty { throw BSQError("no training data") }
         if analysis.nMels != model.n_mels {
             throw BSQError("model.n_mels is \(model.n_mels) but the mel analysis makes \(analysis.nMels)")
