@@ -40,23 +40,14 @@ public struct CodesFrame: Sendable {
 
     /// The codes of `tokens` (`timePatches · freqPatches` of them, each below
     /// 2^bits), `u32` up to 32 bits and `u64` above, standing for `frames` mel
-    /// frames. The metadata is `kind` "codes", the keys of `passing` (the
-    /// metadata of the mel frame encoded: `key`, `source`, `mel`…) but
-    /// `axes`, `crop` and those set here, in their order, then `axes`
-    /// ["time_patch", "freq_patch"], `frames`, `bits` and `model`. `hopLength`
-    /// and `sampleRate` are those of the passed-on `mel`, `mel`'s defaults
-    /// where it has none.
+    /// frames, with the metadata `metadata(bits:frames:model:passing:)`.
+    /// `hopLength` and `sampleRate` are those of the passed-on `mel`, `mel`'s
+    /// defaults where it has none.
     public init(tokens: [UInt64], timePatches: Int, freqPatches: Int, bits: Int, frames: Int, model: Model,
                 passing: JSONObject = JSONObject()) {
         precondition(tokens.count == timePatches * freqPatches, "tokens do not match time_patches × freq_patches")
         precondition(bits >= 1 && bits <= 64, "bits out of range")
-        var meta = JSONObject()
-        meta["kind"] = "codes"
-        for (k, v) in passing.pairs where !CodesFrame.notPassed.contains(k) { meta[k] = v }
-        meta["axes"] = ["time_patch", "freq_patch"]
-        meta["frames"] = JSONValue(frames)
-        meta["bits"] = JSONValue(bits)
-        meta["model"] = model.metadata
+        let meta = CodesFrame.metadata(bits: bits, frames: frames, model: model, passing: passing)
         let dims = [timePatches, freqPatches]
         frame = bits > 32 ? Frame(tokens, dims: dims, meta: meta)
             : Frame(tokens.map { UInt32(truncatingIfNeeded: $0) }, dims: dims, meta: meta)
@@ -65,6 +56,21 @@ public struct CodesFrame: Sendable {
         self.frames = frames
         hopLength = passing["mel"]?["hop_length"]?.int ?? MelAnalysis().hopLength
         sampleRate = passing["mel"]?["sample_rate"]?.int ?? MelAnalysis().sampleRate
+    }
+
+    /// A codes frame's metadata: `kind` "codes", the keys of `passing` (the
+    /// metadata of the mel frame encoded: `key`, `source`, `mel`…) but
+    /// `axes`, `crop` and those set here, in their order, then `axes`
+    /// ["time_patch", "freq_patch"], `frames`, `bits` and `model`.
+    public static func metadata(bits: Int, frames: Int, model: Model, passing: JSONObject = JSONObject()) -> JSONObject {
+        var meta = JSONObject()
+        meta["kind"] = "codes"
+        for (k, v) in passing.pairs where !CodesFrame.notPassed.contains(k) { meta[k] = v }
+        meta["axes"] = ["time_patch", "freq_patch"]
+        meta["frames"] = JSONValue(frames)
+        meta["bits"] = JSONValue(bits)
+        meta["model"] = model.metadata
+        return meta
     }
 
     /// Throws, with a message saying what is wrong, unless `frame` is a codes

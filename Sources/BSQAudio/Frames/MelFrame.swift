@@ -25,16 +25,25 @@ public struct MelFrame: Sendable {
     /// it sets itself and those of codes.
     static let notPassed: Set<String> = ["kind", "axes", "frames", "bits", "model"]
 
-    /// A mel frame of `values` (`frames · nMels` of them, time-major). The
-    /// metadata is `kind` "mel", the keys of `passing` (the metadata of the
-    /// frame this one comes from, such as the codes it was decoded from)
-    /// but `axes` and those of codes (`frames`, `bits`, `model`), in their
-    /// order, then `key`, `source`, `axes` ["time", "mel"], `mel` (the
-    /// analysis) and `crop`: each one given replaces the passed-on value in
-    /// its place, or comes after them.
+    /// A mel frame of `values` (`frames · nMels` of them, time-major) with
+    /// the metadata `metadata(key:source:analysis:crop:passing:)`.
     public init(values: [Float], frames: Int, nMels: Int, key: String? = nil, source: String? = nil,
                 analysis: MelAnalysis? = nil, crop: Crop? = nil, passing: JSONObject = JSONObject()) {
         precondition(values.count == frames * nMels, "mel values do not match frames × n_mels")
+        let meta = MelFrame.metadata(key: key, source: source, analysis: analysis, crop: crop, passing: passing)
+        frame = Frame(values, dims: [frames, nMels], meta: meta)
+        self.values = values
+    }
+
+    /// A mel frame's metadata: `kind` "mel", the keys of `passing` (the
+    /// metadata of the frame this one comes from, such as the codes it was
+    /// decoded from) but `axes` and those of codes (`frames`, `bits`,
+    /// `model`), in their order, then `key`, `source`, `axes` ["time", "mel"],
+    /// `mel` (the analysis) and `crop`: each one given replaces the passed-on
+    /// value in its place, or comes after them. (For a writer that encodes
+    /// the values from where they are, without the copy a `Frame` holds.)
+    public static func metadata(key: String? = nil, source: String? = nil, analysis: MelAnalysis? = nil, crop: Crop? = nil,
+                                passing: JSONObject = JSONObject()) -> JSONObject {
         var meta = JSONObject()
         meta["kind"] = "mel"
         for (k, v) in passing.pairs where !MelFrame.notPassed.contains(k) { meta[k] = v }
@@ -43,8 +52,7 @@ public struct MelFrame: Sendable {
         meta["axes"] = ["time", "mel"]
         if let analysis { meta["mel"] = analysis.metadata }
         if let crop { meta["crop"] = ["offset": JSONValue(crop.offset), "of": JSONValue(crop.of)] }
-        frame = Frame(values, dims: [frames, nMels], meta: meta)
-        self.values = values
+        return meta
     }
 
     /// Throws, with a message naming what the frame is instead, unless it is a mel frame.
