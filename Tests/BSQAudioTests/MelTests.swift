@@ -18,7 +18,7 @@ final class MelTests: XCTestCase {
 
     func testFilterbankMatchesLibrosa() {
         // librosa.filters.mel(sr=16000, n_fft=1024, n_mels=128, fmax=8000): row sums and entries
-        let fb = MelFilterbank(sampleRate: 16000, nFFT: 1024, nMels: 128, fmin: 0, fmax: 8000, scale: .slaney, norm: .slaney)
+        let fb = MelFilterbank(.librosa)
         func rowSum(_ f: MelFilterbank, _ m: Int) -> Double { (0..<f.bins).reduce(0.0) { $0 + Double(f.weightsT[$1 * f.nMels + m]) } }
         XCTAssertEqual(fb.bins, 513)
         for (m, want) in [(0, 0.05695532262325287), (10, 0.0579565055668354), (64, 0.06285125762224197), (127, 0.06395111978054047)] {
@@ -28,7 +28,10 @@ final class MelTests: XCTestCase {
         XCTAssertEqual(row64.firstIndex(of: row64.max()!), 109)
         XCTAssertEqual(fb.weightsT.max()!, 0.042566314339637756, accuracy: 1e-9)
         // librosa.filters.mel(..., htk=True, norm=None)
-        let htk = MelFilterbank(sampleRate: 16000, nFFT: 1024, nMels: 128, fmin: 0, fmax: 8000, scale: .htk, norm: .none)
+        var a = MelAnalysis.librosa
+        a.melScale = .htk
+        a.norm = .none
+        let htk = MelFilterbank(a)
         for (m, want) in [(0, 0.8710232377052307), (10, 1.073962926864624), (64, 3.1076607704162598), (127, 10.661282539367676)] {
             XCTAssertEqual(rowSum(htk, m), want, accuracy: want * 1e-6)
         }
@@ -68,27 +71,56 @@ final class MelTests: XCTestCase {
 
     func testFrameCountsFollowLibrosa() {
         var a = MelAnalysis.librosa
-        XCTAssertEqual(a.frameCount(samples: 16000), 101)
-        XCTAssertEqual(a.frameCount(samples: 300), 2)
-        XCTAssertEqual(a.frameCount(samples: 1), 1)
+        XCTAssertEqual(STFT(a).frameCount(samples: 16000), 101)
+        XCTAssertEqual(STFT(a).frameCount(samples: 300), 2)
+        XCTAssertEqual(STFT(a).frameCount(samples: 1), 1)
+        a.nFFT = 1023                                            // padded by 511 each side
+        XCTAssertEqual(STFT(a).frameCount(samples: 320), 2)
+        XCTAssertNil(STFT(a).frameCount(samples: 0))
+        a.nFFT = 1024
         a.center = false
-        XCTAssertNil(a.frameCount(samples: 1023))
-        XCTAssertEqual(a.frameCount(samples: 1024), 1)
-        XCTAssertEqual(a.frameCount(samples: 16000), 94)
+        XCTAssertNil(STFT(a).frameCount(samples: 1023))
+        XCTAssertEqual(STFT(a).frameCount(samples: 1024), 1)
+        XCTAssertEqual(STFT(a).frameCount(samples: 16000), 94)
     }
 
     func testReflectPaddingIsNumpys() throws {
-        // np.pad([1,2,3], 5, 'reflect') and np.pad([7], 2, 'reflect') cut to what a 10- and 4-point FFT needs
+        // np.pad([1,2,3], 5, 'reflect'), np.pad([7], 2, 'reflect'), np.pad([1,2], 3, 'reflect') and 'constant'
+        func padded(_ y: [Float], by pad: Int, _ mode: MelAnalysis.PadMode) -> [Float] {
+            var out = [Float](repeating: .nan, count: y.count + 2 * pad)
+            y.withUnsafeBufferPointer { src in out.withUnsafeMutableBufferPointer { STFT.pad(src, by: pad, mode: mode, into: $0) } }
+            return out
+        }
+        XCTAssertEqual(padded([1, 2, 3], by: 5, .reflect), [2, 1, 2, 3, 2, 1, 2, 3, 2, 1, 2, 3, 2])
+        XCTAssertEqual(padded([7], by: 2, .reflect), [7, 7, 7, 7, 7])
+        XCTAssertEqual(padded([1, 2], by: 3, .reflect), [2, 1, 2, 1, 2, 1, 2, 1])
+        XCTAssertEqual(padded([1, 2], by: 3, .constant), [0, 0, 0, 1, 2, 0, 0, 0])
+    }
+
+    func testMelIsTheFilterbankOfTheSTFTPower() throws {
+        // MelSpectrogram's blocks of STFT.powerSpectrogram against STFT.forward, |X|², F by hand
         var a = MelAnalysis.librosa
-        a.nFFT = 10; a.winLength = 10; a.padMode = .reflect; a.nMels = 2; a.fmax = 8000
-        let s = MelSpectrogram(a)
-        XCTAssertEqual(s.padded([1, 2, 3]), [2, 1, 2, 3, 2, 1, 2, 3, 2, 1, 2, 3, 2])
-        a.nFFT = 4; a.winLength = 4
-        XCTAssertEqual(MelSpectrogram(a).padded([7]), [7, 7, 7, 7, 7])
-        a.nFFT = 6; a.winLength = 6
-        XCTAssertEqual(MelSpectrogram(a).padded([1, 2]), [2, 1, 2, 1, 2, 1, 2, 1])
-        a.padMode = .constant
-        XCTAssertEqual(MelSpectrogram(a).padded([1, 2]), [0, 0, 0, 1, 2, 0, 0, 0])
+        a.nFFT = 256; a.hopLength = 64; a.nMels = 20; a.padMode = .reflect
+        let y = SyntheticAudio.voice(seconds: 1.5, rate: 16000)
+        let stft = STFT(a), fb = MelFilterbank(a)
+        let frames = try XCTUnwrap(stft.frameCount(samples: y.count))
+        var spectrum = [Float](repeating: 0, count: frames * 2 * stft.bins)
+        y.withUnsafeBufferPointer { x in spectrum.withUnsafeMutableBufferPointer { stft.forward(x, into: $0.baseAddress!, STFT.Workspace(nFFT: 256)) } }
+        let mel = try MelSpectrogram(a).melPower(y)
+        XCTAssertEqual(mel.frames, frames)
+        XCTAssertGreaterThan(frames, 256, "more than one block of frames")
+        var worst: Float = 0
+        for t in 0..<frames {
+            for m in 0..<a.nMels {
+                var want: Float = 0
+                for k in 0..<stft.bins {
+                    let re = spectrum[(t * stft.bins + k) * 2], im = spectrum[(t * stft.bins + k) * 2 + 1]
+                    want += (re * re + im * im) * fb.weightsT[k * a.nMels + m]
+                }
+                worst = max(worst, abs(mel.values[t * a.nMels + m] - want) / max(want, 1e-6))
+            }
+        }
+        XCTAssertLessThan(worst, 1e-4)
     }
 
     func testDecibelsClampAndFloor() throws {

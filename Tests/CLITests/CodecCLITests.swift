@@ -49,10 +49,16 @@ final class CodecCLITests: XCTestCase {
         let one = try Tool.run("bsq-encode", ["-m", model, "--batch", "1", "--threads", "1"], stdin: mel)
         let many = try Tool.run("bsq-encode", ["-m", model, "--batch", "3", "--threads", "2"], stdin: mel)
         XCTAssertEqual(one.status, 0, one.stderr)
+        XCTAssertEqual(many.status, 0, many.stderr)
+        XCTAssertEqual(try decodeFrames(one.stdout).count, 2)
         XCTAssertEqual(one.stdout, many.stdout)
         let d1 = try Tool.run("bsq-decode", ["-m", model, "--batch", "1"], stdin: one.stdout)
-        let d3 = try Tool.run("bsq-decode", ["-m", model, "--batch", "4", "--zstd"], stdin: one.stdout)
-        XCTAssertEqual(try decodeFrames(d1.stdout).map(\.payload), try decodeFrames(d3.stdout).map(\.payload))
+        let d3 = try Tool.run("bsq-decode", ["-m", model, "--batch", "4", "--threads", "2", "--zstd"], stdin: one.stdout)
+        XCTAssertEqual(d1.status, 0, d1.stderr)
+        XCTAssertEqual(d3.status, 0, d3.stderr)
+        let rec = try decodeFrames(d1.stdout)
+        XCTAssertEqual(rec.map(\.dims), [[2500, 128], [700, 128]])
+        XCTAssertEqual(rec.map(\.payload), try decodeFrames(d3.stdout).map(\.payload))
     }
 
     func testWrongInputsAreRefusedByName() throws {

@@ -143,9 +143,6 @@ public final class SoundFile {
         if let failed { throw BSQError(failed) }
         return stream.bytes
     }
-
-    /// The version string of the libsndfile the tools run with.
-    public static var libraryVersion: String { String(cString: sf_version_string()) }
 }
 
 /// A seekable byte buffer behind libsndfile's virtual I/O: read from (a whole

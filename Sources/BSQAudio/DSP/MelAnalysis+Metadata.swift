@@ -1,7 +1,34 @@
+/// The analysis as a frame's `mel` metadata (FORMAT.md), written and read.
 extension MelAnalysis {
-    /// The analysis recorded as a frame's `mel` metadata (FORMAT.md), the
-    /// inverse of `metadata`. A missing key keeps `mel`'s default; a key of
-    /// the wrong type or value is an error naming it.
+    /// The `mel` metadata object of FORMAT.md.
+    public var metadata: JSONValue {
+        var db = JSONObject()
+        switch ref {
+        case .max: db["ref"] = "max"
+        case .value(let v): db["ref"] = .number(v)
+        }
+        db["amin"] = .number(amin)
+        db["top_db"] = topDB.map { .number($0) } ?? .null
+        var m = JSONObject()
+        m["sample_rate"] = JSONValue(sampleRate)
+        m["n_fft"] = JSONValue(nFFT)
+        m["win_length"] = JSONValue(resolvedWinLength)
+        m["hop_length"] = JSONValue(hopLength)
+        m["n_mels"] = JSONValue(nMels)
+        m["fmin"] = .number(fmin)
+        m["fmax"] = .number(resolvedFmax)
+        m["mel_scale"] = .string(melScale.rawValue)
+        m["norm"] = .string(norm.rawValue)
+        m["power"] = .number(power)
+        m["center"] = .bool(center)
+        m["pad_mode"] = .string(padMode.rawValue)
+        m["db"] = .object(db)
+        return .object(m)
+    }
+
+    /// The analysis recorded as a frame's `mel` metadata, the inverse of
+    /// `metadata`. A missing key keeps `mel`'s default; a key of the wrong
+    /// type or value is an error naming it.
     public init(metadata m: JSONValue) throws {
         self.init()
         func number(_ key: String) throws -> Double? {

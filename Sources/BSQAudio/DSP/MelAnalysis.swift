@@ -68,37 +68,4 @@ public struct MelAnalysis: Sendable, Equatable {
         if !(amin > 0) || !amin.isFinite { try fail("amin", "> 0", "\(amin)") }
         if let t = topDB, !(t >= 0) || !t.isFinite { try fail("top-db", ">= 0 or 'none'", "\(t)") }
     }
-
-    /// The `mel` metadata object of FORMAT.md.
-    public var metadata: JSONValue {
-        var db = JSONObject()
-        switch ref {
-        case .max: db["ref"] = "max"
-        case .value(let v): db["ref"] = .number(v)
-        }
-        db["amin"] = .number(amin)
-        db["top_db"] = topDB.map { .number($0) } ?? .null
-        var m = JSONObject()
-        m["sample_rate"] = JSONValue(sampleRate)
-        m["n_fft"] = JSONValue(nFFT)
-        m["win_length"] = JSONValue(resolvedWinLength)
-        m["hop_length"] = JSONValue(hopLength)
-        m["n_mels"] = JSONValue(nMels)
-        m["fmin"] = .number(fmin)
-        m["fmax"] = .number(resolvedFmax)
-        m["mel_scale"] = .string(melScale.rawValue)
-        m["norm"] = .string(norm.rawValue)
-        m["power"] = .number(power)
-        m["center"] = .bool(center)
-        m["pad_mode"] = .string(padMode.rawValue)
-        m["db"] = .object(db)
-        return .object(m)
-    }
-
-    /// Number of analysis frames for `samples` input samples (nil: too short
-    /// for one window without centering, which librosa refuses too).
-    public func frameCount(samples: Int) -> Int? {
-        let padded = center ? samples + 2 * (nFFT / 2) : samples
-        return padded < nFFT ? nil : 1 + (padded - nFFT) / hopLength
-    }
 }

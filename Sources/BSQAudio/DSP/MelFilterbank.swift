@@ -35,7 +35,8 @@ public enum MelNorm: String, Sendable, CaseIterable {
 }
 
 /// The triangular mel filterbank `librosa.filters.mel(sr, n_fft, n_mels, fmin,
-/// fmax, htk, norm)`, computed in double like librosa and stored in float32.
+/// fmax, htk, norm)` of an analysis, computed in double like librosa and
+/// stored in float32.
 /// torchaudio's `melscale_fbanks` is the same construction on the same
 /// frequency grid (its float32 arithmetic differs by rounding only).
 public struct MelFilterbank: Sendable {
@@ -54,7 +55,9 @@ public struct MelFilterbank: Sendable {
         public let bins: Range<Int>
     }
 
-    public init(sampleRate: Double, nFFT: Int, nMels: Int, fmin: Double, fmax: Double, scale: MelScale, norm: MelNorm) {
+    public init(_ analysis: MelAnalysis) {
+        let sampleRate = Double(analysis.sampleRate), nFFT = analysis.nFFT, nMels = analysis.nMels
+        let fmin = analysis.fmin, fmax = analysis.resolvedFmax, scale = analysis.melScale, norm = analysis.norm
         self.nMels = nMels
         bins = nFFT / 2 + 1
         // np.fft.rfftfreq(n_fft, 1/sr)
@@ -85,5 +88,22 @@ public struct MelFilterbank: Sendable {
             bands.append(Band(mels: mels, bins: (used.first ?? 0)..<((used.last ?? -1) + 1)))
         }
         self.bands = bands
+    }
+
+    /// M = P · F for `rows` power spectra P (`[rows, bins]`) into `out`
+    /// (`[rows, nMels]`): one sgemm per band, over the bins it covers.
+    public func apply(_ powers: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>) {
+        weightsT.withUnsafeBufferPointer { fb in
+            for band in bands {
+                if band.bins.isEmpty {
+                    for r in 0..<rows { (out + r * nMels + band.mels.lowerBound).update(repeating: 0, count: band.mels.count) }
+                    continue
+                }
+                BLAS.sgemm(m: rows, n: band.mels.count, k: band.bins.count,
+                           a: powers + band.bins.lowerBound, lda: bins,
+                           b: fb.baseAddress! + band.bins.lowerBound * nMels + band.mels.lowerBound, ldb: nMels,
+                           c: out + band.mels.lowerBound, ldc: nMels)
+            }
+        }
     }
 }

@@ -29,8 +29,7 @@ public struct MelInverse: Sendable {
 
     public init(_ analysis: MelAnalysis) {
         self.analysis = analysis
-        let fb = MelFilterbank(sampleRate: Double(analysis.sampleRate), nFFT: analysis.nFFT, nMels: analysis.nMels,
-                               fmin: analysis.fmin, fmax: analysis.resolvedFmax, scale: analysis.melScale, norm: analysis.norm)
+        let fb = MelFilterbank(analysis)
         filterbank = fb
         let m = fb.nMels, bins = fb.bins
         // C = A·Aᵀ (n_mels × n_mels), in double

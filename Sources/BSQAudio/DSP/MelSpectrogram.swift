@@ -20,8 +20,8 @@ public struct LogMel: Sendable {
 /// librosa's `melspectrogram` + `power_to_db` (or torchaudio's
 /// `MelSpectrogram` + `AmplitudeToDB`) on a mono signal:
 ///
-///     X[t, k]  = Σₙ w[n] · ỹ[t·hop + n] · e^{-2πikn/N}     (ỹ: y padded by N/2 each side when centered)
-///     M[t, m]  = Σₖ |X[t, k]|^power · F[k, m]              (sgemm per block of frames and band of filters)
+///     X[t, k]  = Σₙ w[n] · ỹ[t·hop + n] · e^{-2πikn/N}     (`STFT`: ỹ is y padded by N/2 each side when centered)
+///     M[t, m]  = Σₖ |X[t, k]|^power · F[k, m]              (`MelFilterbank.apply` per block of frames)
 ///     dB[t, m] = 10·log10(max(amin, M)) − 10·log10(max(amin, ref)),
 ///                then max(dB, max(dB) − top_db)
 ///
@@ -29,10 +29,9 @@ public struct LogMel: Sendable {
 /// The FFT plan and the filterbank are made once; `compute` is thread-safe.
 public struct MelSpectrogram: Sendable {
     public let analysis: MelAnalysis
+    public let stft: STFT
     public let filterbank: MelFilterbank
-    private let window: [Float]
-    private let fft: RealFFT
-    /// Frames per FFT + sgemm block. Every sgemm has exactly this many rows
+    /// Frames per STFT + sgemm block. Every sgemm has exactly this many rows
     /// (the last block is padded with zero rows): OpenBLAS then runs the same
     /// full-tile kernels for every frame, so a frame's value does not depend
     /// on where it sits in the file (chunks of a recording agree bit for bit).
@@ -40,12 +39,8 @@ public struct MelSpectrogram: Sendable {
 
     public init(_ analysis: MelAnalysis) {
         self.analysis = analysis
-        let n = analysis.nFFT
-        window = STFT.hannWindow(nFFT: n, length: analysis.resolvedWinLength)
-        fft = RealFFT.shared(n)
-        filterbank = MelFilterbank(sampleRate: Double(analysis.sampleRate), nFFT: n, nMels: analysis.nMels,
-                                   fmin: analysis.fmin, fmax: analysis.resolvedFmax,
-                                   scale: analysis.melScale, norm: analysis.norm)
+        stft = STFT(analysis)
+        filterbank = MelFilterbank(analysis)
     }
 
     /// The log-mel spectrogram of `y` (at `analysis.sampleRate`).
@@ -57,70 +52,23 @@ public struct MelSpectrogram: Sendable {
 
     /// The mel power spectrogram [frames, n_mels], before dB.
     public func melPower(_ y: [Float]) throws -> (values: [Float], frames: Int) {
-        let a = analysis, n = a.nFFT, hop = a.hopLength, nMels = a.nMels, bins = fft.bins
-        guard let frames = a.frameCount(samples: y.count) else {
-            throw BSQError("\(y.count) samples are fewer than --n-fft (\(n)) without centering")
+        guard let frames = stft.frameCount(samples: y.count) else {
+            throw BSQError("\(y.count) samples are fewer than --n-fft (\(analysis.nFFT)) without centering")
         }
-        let signal = padded(y)
+        let nMels = analysis.nMels, block = Self.blockFrames
         var out = [Float](repeating: 0, count: frames * nMels)
-        let input = AlignedFloats(count: n)
-        let spectrum = AlignedFloats(count: 2 * bins)
-        let block = Self.blockFrames
-        let powers = AlignedFloats(count: block * bins)
+        let ws = STFT.Workspace(nFFT: stft.nFFT)
+        let powers = AlignedFloats(count: block * stft.bins)
         let product = AlignedFloats(count: block * nMels)
-        let p = a.power
-        signal.withUnsafeBufferPointer { x in
-            window.withUnsafeBufferPointer { w in
-                filterbank.weightsT.withUnsafeBufferPointer { fb in
-                    out.withUnsafeMutableBufferPointer { o in
-                        var t0 = 0
-                        while t0 < frames {
-                            let count = min(block, frames - t0)
-                            for j in 0..<count {
-                                let start = (t0 + j) * hop
-                                for i in 0..<n { input.pointer[i] = x[start + i] * w[i] }
-                                fft.forward(input.pointer, spectrum.pointer)
-                                let row = powers.pointer + j * bins
-                                let s = spectrum.pointer
-                                if p == 2 {
-                                    for k in 0..<bins { row[k] = s[2 * k] * s[2 * k] + s[2 * k + 1] * s[2 * k + 1] }
-                                } else if p == 1 {
-                                    for k in 0..<bins { row[k] = (s[2 * k] * s[2 * k] + s[2 * k + 1] * s[2 * k + 1]).squareRoot() }
-                                } else {
-                                    let half = Float(p / 2)
-                                    for k in 0..<bins { row[k] = Foundation.pow(s[2 * k] * s[2 * k] + s[2 * k + 1] * s[2 * k + 1], half) }
-                                }
-                            }
-                            if count < block { (powers.pointer + count * bins).update(repeating: 0, count: (block - count) * bins) }
-                            for band in filterbank.bands {
-                                if band.bins.isEmpty {
-                                    for r in 0..<block { (product.pointer + r * nMels + band.mels.lowerBound).update(repeating: 0, count: band.mels.count) }
-                                    continue
-                                }
-                                BLAS.sgemm(m: block, n: band.mels.count, k: band.bins.count,
-                                           a: powers.pointer + band.bins.lowerBound, lda: bins,
-                                           b: fb.baseAddress! + band.bins.lowerBound * nMels + band.mels.lowerBound, ldb: nMels,
-                                           c: product.pointer + band.mels.lowerBound, ldc: nMels)
-                            }
-                            (o.baseAddress! + t0 * nMels).update(from: product.pointer, count: count * nMels)
-                            t0 += count
-                        }
-                    }
+        y.withUnsafeBufferPointer { x in
+            out.withUnsafeMutableBufferPointer { o in
+                stft.powerSpectrogram(x, power: analysis.power, blockFrames: block, into: powers.pointer, ws) { t0, count in
+                    filterbank.apply(powers.pointer, rows: block, into: product.pointer)
+                    (o.baseAddress! + t0 * nMels).update(from: product.pointer, count: count * nMels)
                 }
             }
         }
         return (out, frames)
-    }
-
-    /// `y` with n_fft/2 samples of padding each side when centered (`STFT.pad`).
-    public func padded(_ y: [Float]) -> [Float] {
-        guard analysis.center else { return y }
-        let p = analysis.nFFT / 2
-        var out = [Float](repeating: 0, count: y.count + 2 * p)
-        y.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { STFT.pad(src, by: p, mode: analysis.padMode, into: $0) }
-        }
-        return out
     }
 
     /// power_to_db in place, in float32 as numpy does; returns the dB value of

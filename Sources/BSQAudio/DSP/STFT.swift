@@ -38,9 +38,12 @@ public struct STFT: Sendable {
 
     public var bins: Int { nFFT / 2 + 1 }
 
-    /// Frames of the STFT of `samples` samples.
-    public func frameCount(samples: Int) -> Int {
-        center ? 1 + samples / hop : (samples < nFFT ? 0 : 1 + (samples - nFFT) / hop)
+    /// Frames of the STFT of `samples` samples: librosa's 1 + (L − N) / hop
+    /// for the signal of L samples once padded, nil when that is shorter than
+    /// one window (too short without centring, which librosa refuses too).
+    public func frameCount(samples: Int) -> Int? {
+        let padded = center ? samples + 2 * (nFFT / 2) : samples
+        return padded < nFFT ? nil : 1 + (padded - nFFT) / hop
     }
 
     /// Samples `istft` makes from `frames` frames (librosa's length with `length=None`).
@@ -65,19 +68,63 @@ public struct STFT: Sendable {
 
     /// The STFT of `y` into `spectrum` (`frameCount(y.count)` rows of 2·bins floats).
     public func forward(_ y: UnsafeBufferPointer<Float>, into spectrum: UnsafeMutablePointer<Float>, _ ws: Workspace) {
-        let frames = frameCount(samples: y.count)
+        let frames = frameCount(samples: y.count) ?? 0
+        withFrames(of: y, ws) { frame in
+            for t in 0..<frames {
+                frame(t)
+                (spectrum + t * 2 * bins).update(from: ws.spectrum.pointer, count: 2 * bins)
+            }
+        }
+    }
+
+    /// The spectrogram |X[t, k]|^power of `y`, block by block of frames: the
+    /// frames of a block (at most `blockFrames`) go into `rows`, `blockFrames`
+    /// rows of `bins` floats (after a short last block, the rows past it are
+    /// zero), then `body(t0, count)` takes frames t0 ..< t0 + count. For a
+    /// caller that reduces the spectra a block at a time (the mel filterbank)
+    /// without holding them all.
+    public func powerSpectrogram(_ y: UnsafeBufferPointer<Float>, power: Double, blockFrames: Int,
+                                 into rows: UnsafeMutablePointer<Float>, _ ws: Workspace,
+                                 _ body: (_ t0: Int, _ count: Int) -> Void) {
+        let frames = frameCount(samples: y.count) ?? 0
+        let s = ws.spectrum.pointer, half = Float(power / 2)
+        withFrames(of: y, ws) { frame in
+            var t0 = 0
+            while t0 < frames {
+                let count = min(blockFrames, frames - t0)
+                for j in 0..<count {
+                    frame(t0 + j)
+                    let row = rows + j * bins
+                    if power == 2 {
+                        for k in 0..<bins { row[k] = s[2 * k] * s[2 * k] + s[2 * k + 1] * s[2 * k + 1] }
+                    } else if power == 1 {
+                        for k in 0..<bins { row[k] = (s[2 * k] * s[2 * k] + s[2 * k + 1] * s[2 * k + 1]).squareRoot() }
+                    } else {
+                        for k in 0..<bins { row[k] = Foundation.pow(s[2 * k] * s[2 * k] + s[2 * k + 1] * s[2 * k + 1], half) }
+                    }
+                }
+                if count < blockFrames { (rows + count * bins).update(repeating: 0, count: (blockFrames - count) * bins) }
+                body(t0, count)
+                t0 += count
+            }
+        }
+    }
+
+    /// Runs `body` with a function that puts the spectrum of frame t of `y`
+    /// (the window times ỹ[t·hop ..< t·hop + N], ỹ padded as `pad` does when
+    /// centred) into `ws.spectrum`.
+    private func withFrames(of y: UnsafeBufferPointer<Float>, _ ws: Workspace, _ body: ((Int) -> Void) -> Void) {
         let pad = center ? nFFT / 2 : 0
         if ws.padded.count != y.count + 2 * pad { ws.padded = [Float](repeating: 0, count: y.count + 2 * pad) }
         ws.padded.withUnsafeMutableBufferPointer { p in
             STFT.pad(y, by: pad, mode: padMode, into: p)
             window.withUnsafeBufferPointer { w in
                 let input = ws.frame.pointer
-                for t in 0..<frames {
+                body { t in
                     let x = p.baseAddress! + t * hop
                     for i in 0..<nFFT { input[i] = x[i] * w[i] }
                     // FFTW runs the plan's SIMD codelets: aligned buffers only
                     fft.forward(input, ws.spectrum.pointer)
-                    (spectrum + t * 2 * bins).update(from: ws.spectrum.pointer, count: 2 * bins)
                 }
             }
         }
