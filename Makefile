@@ -18,7 +18,7 @@ RELEASE    = .build/release
 SWIFT     ?= swift
 SUDO       = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test install uninstall completions bench bench-deps demo experiment clean
+.PHONY: all deps build test install uninstall completions bench bench-deps bench-compare demo experiment clean
 
 all: build
 
@@ -70,6 +70,13 @@ bench-deps: deps
 
 bench: build bench-deps
 	bash bench/run.sh
+
+## bench-compare: this tree against OLD=<commit> (built in .bench-old), side by side in one run
+bench-compare: build bench-deps
+	@[ -n "$(OLD)" ] || { echo "bench-compare: give OLD=<commit>" >&2; exit 2; }
+	rm -rf .bench-old && git worktree prune && git worktree add --detach .bench-old $(OLD)
+	cd .bench-old && $(SWIFT) build -c release
+	bash bench/compare.sh .bench-old/$(RELEASE) $(RELEASE)
 
 ## demo: the main job on a synthesized speech clip
 demo: build
