@@ -1,5 +1,6 @@
 import ArgumentParser
 import BSQAudio
+import BSQAudioCLI
 import Foundation
 
 @main
@@ -127,23 +128,11 @@ struct Mel: ToolCommand {
 
         let batch = MelBatch(analysis: try analysis(),
                              fit: frames.map { FrameFit(frames: $0, crop: crop, seed: seed) },
-                             jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
-                             zstd: zstd, progress: !quiet)
-        var processed = 0
-        if let output {
-            let file = try AtomicFile(path: output)
-            let writer = FrameWriter(fd: file.fd, name: output)
-            processed = try batch.run(items, stdin: stdin, to: writer)
-            try writer.flush()
-            if processed > 0 { try file.commit() } else { file.discard() }
-        } else {
-            processed = try batch.run(items, stdin: stdin, to: StandardOutput.shared)
+                             jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, zstd: zstd)
+        let processed = try OutputTarget(output).withFrameWriter(keep: { $0 > 0 }) { writer in
+            try batch.run(items, stdin: stdin, to: writer, diagnostics: ToolProcess.diagnostics(),
+                          progress: ProgressBar(total: items.count, label: "files", enabled: !quiet))
         }
         try ToolProcess.finishBatch(processed: processed, of: items.count)
     }
 }
-
-extension MelScale: ExpressibleByArgument {}
-extension MelNorm: ExpressibleByArgument {}
-extension MelAnalysis.PadMode: ExpressibleByArgument {}
-extension FrameFit.Crop: ExpressibleByArgument {}
