@@ -22,3 +22,11 @@ public enum MetadataArgument {
         return o
     }
 }
+
+/// What the tools' operands may say of standard input.
+public enum StandardInput {
+    /// `-` (standard input) may stand once among `paths`.
+    public static func checkReadOnce(_ paths: [String]) throws {
+        if paths.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
+    }
+}

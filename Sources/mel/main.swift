@@ -121,16 +121,12 @@ struct Mel: ToolCommand {
     }
 
     func run() throws {
-        var items = try AudioInputs.expand(inputs)
-        if let list { items += try AudioInputs.fromList(list, root: root) }
-        if inputs.isEmpty && list == nil { items = [AudioInput(path: "-", key: "-")] }
-        let stdin = items.contains { $0.path == "-" } ? try ByteSource(path: "-").readAll() : nil
-
+        let items = try AudioInputs.gather(inputs, list: list, root: root)
         let batch = MelBatch(analysis: try analysis(),
                              fit: frames.map { FrameFit(frames: $0, crop: crop, seed: seed) },
                              jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, zstd: zstd)
         let processed = try OutputTarget(output).withFrameWriter(keep: { $0 > 0 }) { writer in
-            try batch.run(items, stdin: stdin, to: writer, diagnostics: ToolProcess.diagnostics(),
+            try batch.run(items, to: writer, diagnostics: ToolProcess.diagnostics(),
                           progress: ProgressBar(total: items.count, label: "files", enabled: !quiet))
         }
         try ToolProcess.finishBatch(processed: processed, of: items.count)

@@ -57,7 +57,7 @@ struct Mel2Wav: ToolCommand {
         if !(momentum >= 0) || !momentum.isFinite { throw ValidationError("--momentum must be >= 0 (got \(momentum))") }
         if let peak, !(peak > 0 && peak <= 1) { throw ValidationError("--peak must be > 0 and at most 1 (got \(peak))") }
         if let jobs, jobs <= 0 { throw ValidationError("--jobs must be > 0 (got \(jobs))") }
-        if inputs.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
+        try StandardInput.checkReadOnce(inputs)
     }
 
     func run() throws {

@@ -21,11 +21,12 @@ public struct MelBatch: Sendable {
         case failure(String)
     }
 
-    /// Processes `inputs`; `stdin` holds the bytes of the audio file named "-".
-    /// Shows the inputs done (and the speed) on `progress`. Returns how many
-    /// inputs made a frame.
-    public func run(_ inputs: [AudioInput], stdin: [UInt8]?, to writer: FrameWriter,
+    /// Processes `inputs` (an input "-" is the audio file on standard input,
+    /// read whole first). Shows the inputs done (and the speed) on
+    /// `progress`. Returns how many inputs made a frame.
+    public func run(_ inputs: [AudioInput], to writer: FrameWriter,
                     diagnostics: Diagnostics = .silent, progress: ProgressDisplay? = nil) throws -> Int {
+        let stdin = inputs.contains { $0.path == "-" } ? try ByteSource(path: "-").readAll() : nil
         BLAS.setThreads(1)
         let spectrogram = MelSpectrogram(analysis)
         let me = self
