@@ -35,7 +35,9 @@ let package = Package(
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
         .target(
             name: "BSQAudio",
-            dependencies: ["CSndFile", "CFFTW", "COpenBLAS", "CZstd", "CSoxr"],
+            dependencies: [
+                "CSndFile", "CFFTW", "COpenBLAS", "CZstd", "CSoxr",
+            ],
             resources: [.copy("Resources/bsq-audio-tiny18.safetensors")],
             swiftSettings: [.unsafeFlags(["-Ounchecked"])]
         ),
