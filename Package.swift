@@ -2,7 +2,12 @@
 import PackageDescription
 
 /// One small library shared by thin executables; each C library sits behind
-/// one `.systemLibrary` target found with pkg-config.
+/// one `.systemLibrary` target found with pkg-config. `BSQAudio` computes
+/// (no argument parser, no exit, nothing on stderr); `BSQAudioCLI` is what
+/// the tools share about being command-line tools.
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+let tool: [Target.Dependency] = ["BSQAudio", "BSQAudioCLI", argumentParser]
+
 let package = Package(
     name: "bsq-audio",
     platforms: [.macOS(.v13)],
@@ -32,22 +37,23 @@ let package = Package(
             name: "BSQAudio",
             dependencies: [
                 "CSndFile", "CFFTW", "COpenBLAS", "CZstd", "CSoxr",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             resources: [.copy("Resources/bsq-audio-tiny18.safetensors")]
         ),
-        .executableTarget(name: "bsq-tensor", dependencies: ["BSQAudio"]),
-        .executableTarget(name: "mel", dependencies: ["BSQAudio"]),
-        .executableTarget(name: "bsq-encode", dependencies: ["BSQAudio"]),
-        .executableTarget(name: "bsq-decode", dependencies: ["BSQAudio"]),
-        .executableTarget(name: "bsq-train", dependencies: ["BSQAudio"]),
-        .executableTarget(name: "specaug", dependencies: ["BSQAudio"]),
-        .executableTarget(name: "spec-metrics", dependencies: ["BSQAudio"]),
-        .executableTarget(name: "bsq-plot", dependencies: ["BSQAudio"]),
-        .executableTarget(name: "mel2wav", dependencies: ["BSQAudio"]),
-        .executableTarget(name: "wav-metrics", dependencies: ["BSQAudio"]),
+        .target(name: "BSQAudioCLI", dependencies: ["BSQAudio", argumentParser]),
+        .executableTarget(name: "bsq-tensor", dependencies: tool),
+        .executableTarget(name: "mel", dependencies: tool),
+        .executableTarget(name: "bsq-encode", dependencies: tool),
+        .executableTarget(name: "bsq-decode", dependencies: tool),
+        .executableTarget(name: "bsq-train", dependencies: tool),
+        .executableTarget(name: "specaug", dependencies: tool),
+        .executableTarget(name: "spec-metrics", dependencies: tool),
+        .executableTarget(name: "bsq-plot", dependencies: tool),
+        .executableTarget(name: "mel2wav", dependencies: tool),
+        .executableTarget(name: "wav-metrics", dependencies: tool),
         .target(name: "TestSupport", dependencies: ["BSQAudio"], path: "Tests/TestSupport"),
         .testTarget(name: "BSQAudioTests", dependencies: ["BSQAudio", "TestSupport"]),
+        .testTarget(name: "BSQAudioCLITests", dependencies: ["BSQAudio", "BSQAudioCLI", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["BSQAudio", "TestSupport", "bsq-tensor", "mel", "bsq-encode", "bsq-decode", "bsq-train",
                                                 "specaug", "spec-metrics", "bsq-plot", "mel2wav", "wav-metrics"]),
     ]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BSQAudio
+import BSQAudioCLI
 
 @main
 struct BSQEncode: ToolCommand {
@@ -22,7 +23,7 @@ struct BSQEncode: ToolCommand {
 
     func run() throws {
         try options.run(flopsPerChunk: \.encodeFlops) { codec, out in
-            try codec.encode(FrameInputs(options.files), to: out, warn: ToolProcess.warn)
+            try codec.encode(FrameInputs(options.files), to: out, diagnostics: ToolProcess.diagnostics())
         }
     }
 }

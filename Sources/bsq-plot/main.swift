@@ -1,5 +1,6 @@
 import ArgumentParser
 import BSQAudio
+import BSQAudioCLI
 
 @main
 struct BSQPlot: ToolCommand {
@@ -17,11 +18,6 @@ struct BSQPlot: ToolCommand {
               bsq-plot mel a.mel a-decoded.mel --label original --label decoded -o cmp.png
             """,
         subcommands: [Curves.self, Mel.self])
-}
-
-/// Writes a finished image to `path` atomically.
-func checkInputs(_ files: [String]) throws {
-    if files.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
 }
 
 struct Curves: ParsableCommand {
@@ -55,25 +51,14 @@ struct Curves: ParsableCommand {
     var title: String?
 
     func validate() throws {
-        try checkInputs(logs)
+        try StandardInput.checkReadOnce(logs)
         if !(smooth >= 0 && smooth < 1) { throw ValidationError("--smooth must be from 0 to less than 1 (got \(smooth))") }
         if keys.contains(where: { $0.split(separator: ",").isEmpty }) { throw ValidationError("--keys must name keys (got an empty list)") }
     }
 
     func run() throws {
         let parsed = try logs.map { try TrainingLog(path: $0) }
-        var panels = TrainingLog.defaultPanels(parsed)
-        if !keys.isEmpty {
-            panels = keys.map { list in
-                let names = list.split(separator: ",").map { String($0).trimmingSpaces }
-                return (names.joined(separator: ", "), names)
-            }
-            for key in panels.flatMap(\.keys) where !parsed.contains(where: { $0.points[key] != nil }) {
-                throw BSQError("no log has the key \(key)")
-            }
-        }
-        if panels.isEmpty { throw BSQError("no numbers to plot in \(logs.joined(separator: ", "))") }
-        let plot = TrainingLog.plot(parsed, labels: TrainingLog.labels(logs), panels: panels,
+        let plot = TrainingLog.plot(parsed, labels: TrainingLog.labels(logs), panels: try TrainingLog.panels(parsed, keys: keys),
                                     logY: logY, smooth: smooth, title: title)
         try plot.render().write(to: output)
     }
@@ -118,7 +103,7 @@ struct Mel: ParsableCommand {
     var colormap = "viridis"
 
     func validate() throws {
-        try checkInputs(streams)
+        try StandardInput.checkReadOnce(streams)
         if frame != nil && key != nil { throw ValidationError("--frame and --key cannot be used together") }
         if let frame, frame < 0 { throw ValidationError("--frame must be >= 0 (got \(frame))") }
         if label.count > streams.count {
@@ -137,14 +122,5 @@ struct Mel: ParsableCommand {
         plot.dbMax = dbMax
         plot.colormap = Colormap.named(colormap)!
         try plot.render().write(to: output)
-    }
-}
-
-extension String {
-    var trimmingSpaces: String {
-        var s = Substring(self)
-        while s.first == " " { s.removeFirst() }
-        while s.last == " " { s.removeLast() }
-        return String(s)
     }
 }

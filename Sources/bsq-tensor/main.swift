@@ -1,5 +1,6 @@
 import ArgumentParser
 import BSQAudio
+import BSQAudioCLI
 
 @main
 struct BSQTensor: ToolCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import BSQAudio
+import BSQAudioCLI
 
 @main
 struct BSQTrain: ToolCommand {
@@ -171,14 +172,15 @@ struct Train: ParsableCommand {
         }
         let trainer = try Trainer(state: state, operands: data, lists: lists, root: root, val: val,
                                   directory: directory, log: log, threads: threads)
-        trainer.progress = !quiet
+        trainer.progress = ProgressBar(total: state.run.train.steps, label: "steps", enabled: !quiet)
         if let plot { trainer.plotCurves(into: plot) }
         ToolProcess.deferInterrupts()
         switch try trainer.run(resumed: resume != nil) {
         case .finished(let saved):
             if !quiet { ToolProcess.report("step \(state.step) of \(state.run.train.steps): saved \(saved)") }
             if let profile = BLAS.profileSummary { ToolProcess.report(profile) }
-        case .interrupted(let signal, _):
+        case .interrupted(let signal, let saved):
+            ToolProcess.report("interrupted at step \(state.step); saved \(saved) (continue with --resume \(directory))")
             ToolProcess.end(status: 128 + signal)
         }
     }

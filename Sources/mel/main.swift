@@ -1,5 +1,6 @@
 import ArgumentParser
 import BSQAudio
+import BSQAudioCLI
 import Foundation
 
 @main
@@ -120,30 +121,14 @@ struct Mel: ToolCommand {
     }
 
     func run() throws {
-        var items = try AudioInputs.expand(inputs)
-        if let list { items += try AudioInputs.fromList(list, root: root) }
-        if inputs.isEmpty && list == nil { items = [AudioInput(path: "-", key: "-")] }
-        let stdin = items.contains { $0.path == "-" } ? try ByteSource(path: "-").readAll() : nil
-
+        let items = try AudioInputs.gather(inputs, list: list, root: root)
         let batch = MelBatch(analysis: try analysis(),
                              fit: frames.map { FrameFit(frames: $0, crop: crop, seed: seed) },
-                             jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
-                             zstd: zstd, progress: !quiet)
-        var processed = 0
-        if let output {
-            let file = try AtomicFile(path: output)
-            let writer = FrameWriter(fd: file.fd, name: output)
-            processed = try batch.run(items, stdin: stdin, to: writer)
-            try writer.flush()
-            if processed > 0 { try file.commit() } else { file.discard() }
-        } else {
-            processed = try batch.run(items, stdin: stdin, to: StandardOutput.shared)
+                             jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, zstd: zstd)
+        let processed = try OutputTarget(output).withFrameWriter(keep: { $0 > 0 }) { writer in
+            try batch.run(items, to: writer, diagnostics: ToolProcess.diagnostics(),
+                          progress: ProgressBar(total: items.count, label: "files", enabled: !quiet))
         }
         try ToolProcess.finishBatch(processed: processed, of: items.count)
     }
 }
-
-extension MelScale: ExpressibleByArgument {}
-extension MelNorm: ExpressibleByArgument {}
-extension MelAnalysis.PadMode: ExpressibleByArgument {}
-extension FrameFit.Crop: ExpressibleByArgument {}

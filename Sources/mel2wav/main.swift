@@ -1,5 +1,6 @@
 import ArgumentParser
 import BSQAudio
+import BSQAudioCLI
 import Foundation
 
 @main
@@ -56,7 +57,7 @@ struct Mel2Wav: ToolCommand {
         if !(momentum >= 0) || !momentum.isFinite { throw ValidationError("--momentum must be >= 0 (got \(momentum))") }
         if let peak, !(peak > 0 && peak <= 1) { throw ValidationError("--peak must be > 0 and at most 1 (got \(peak))") }
         if let jobs, jobs <= 0 { throw ValidationError("--jobs must be > 0 (got \(jobs))") }
-        if inputs.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
+        try StandardInput.checkReadOnce(inputs)
     }
 
     func run() throws {
@@ -65,24 +66,13 @@ struct Mel2Wav: ToolCommand {
         vocoder.momentum = momentum
         vocoder.initialization = initPhase == .zeros ? .zeros : .random(seed: seed)
         vocoder.peak = peak
-        let destination: VocoderBatch.Destination
+        let target = OutputTarget(output, folders: true)
         var chosen = format
-        if let output {
-            var isDir: ObjCBool = false
-            if output.hasSuffix("/") || (FileManager.default.fileExists(atPath: output, isDirectory: &isDir) && isDir.boolValue) {
-                destination = .folder(output)
-            } else {
-                destination = .file(output)
-                if chosen == nil { chosen = VocoderBatch.format(forPath: output) }
-            }
-        } else {
-            destination = .standardOutput
-        }
+        if chosen == nil, case .file(let path) = target { chosen = VocoderBatch.format(forPath: path) }
         let batch = VocoderBatch(vocoder: vocoder, format: chosen ?? .wav16,
-                                 jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, quiet: quiet)
-        let (processed, total) = try batch.run(FrameInputs(inputs), to: destination)
+                                 jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
+                                 diagnostics: ToolProcess.diagnostics(quiet: quiet))
+        let (processed, total) = try batch.run(FrameInputs(inputs), to: VocoderBatch.Destination(target))
         try ToolProcess.finishBatch(processed: processed, of: total)
     }
 }
-
-extension SoundFile.Format: ExpressibleByArgument {}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BSQAudio
+import BSQAudioCLI
 import Foundation
 
 @main
@@ -71,25 +72,10 @@ struct SpecAug: ToolCommand {
     }
 
     func run() throws {
-        let augment = try augment()
-        let seed = self.seed, zstd = self.zstd
+        let augment = try augment(), seed = self.seed
         let map = FrameMap(jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount)
-        let transform: @Sendable (StoredFrame, Int) throws -> [UInt8] = { stored, index in
-            let frame = try stored.decode()
-            do {
-                return try FrameWriter.encode(try augment.apply(to: frame, seed: seed), zstd: zstd)
-            } catch let e as BSQError {
-                throw BSQError("\(frame.label(index: index)): \(e.message)")
-            }
-        }
-        if let output {
-            let file = try AtomicFile(path: output)
-            let writer = FrameWriter(fd: file.fd, name: output)
-            try map.run(FrameInputs(files), to: writer, transform: transform)
-            try writer.flush()
-            try file.commit()
-        } else {
-            try map.run(FrameInputs(files), to: StandardOutput.shared, transform: transform)
+        try OutputTarget(output).withFrameWriter { writer in
+            try map.run(FrameInputs(files), to: writer, zstd: zstd) { try augment.apply(to: $0, seed: seed) }
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BSQAudio
+import BSQAudioCLI
 import Foundation
 
 @main
@@ -40,7 +41,8 @@ struct WavMetrics: ToolCommand {
     }
 
     func run() throws {
-        let comparison = WaveComparison(ref: ref, hyp: hyp, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount)
+        let comparison = WaveComparison(ref: ref, hyp: hyp, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
+                                        diagnostics: ToolProcess.diagnostics())
         let (rows, total) = try comparison.run()
         if !rows.isEmpty {
             let report = WaveformReport(rows: rows)

@@ -30,10 +30,10 @@ final class BackgroundWorkTests: XCTestCase {
         XCTAssertEqual(flight.now, 0, "a worker was still computing after run threw")
     }
 
-    func testOrderedParallelJoinsItsWorkersAtTheEnd() {
+    func testOrderedParallelJoinsItsWorkersAtTheEnd() throws {
         let flight = InFlight()
         var seen: [Int] = []
-        OrderedParallel.run(count: 9, jobs: 3, work: { i in
+        try OrderedParallel.run(count: 9, jobs: 3, work: { i in
             flight.begin()
             usleep(UInt32(20_000 * (9 - i)))
             flight.end()
@@ -41,6 +41,45 @@ final class BackgroundWorkTests: XCTestCase {
         }, consume: { _, r in seen.append(r) })
         XCTAssertEqual(seen, (0..<9).map { $0 * $0 })
         XCTAssertEqual(flight.now, 0)
+    }
+
+    /// A stream that fails after some items (a corrupt frame): every item
+    /// before the failure is consumed, in order, then the error comes, and no
+    /// worker is left running.
+    func testOrderedParallelJoinsItsWorkersWhenTheFeedThrows() {
+        let flight = InFlight()
+        var seen: [Int] = []
+        XCTAssertThrowsError(try OrderedParallel.run(jobs: 3, feed: { submit in
+            for i in 0..<20 { try submit(i) }
+            throw Stop()
+        }, work: { i in
+            flight.begin()
+            usleep(UInt32(1_000 * (20 - i)))
+            flight.end()
+            return -i
+        }, consume: { i, r in
+            XCTAssertEqual(r, -i)
+            seen.append(i)
+        })) { XCTAssertTrue($0 is Stop) }
+        XCTAssertEqual(seen, Array(0..<20))
+        XCTAssertEqual(flight.now, 0, "a worker was still computing after run threw")
+    }
+
+    /// `batches` hands `work` groups of consecutive items (the last one
+    /// shorter) on the calling thread, and consumes each group's items, in
+    /// order, before the next group is made.
+    func testBatchesGroupConsecutiveItemsAndConsumeInOrder() throws {
+        var events: [String] = []
+        try OrderedParallel.batches(of: 3, feed: { submit in
+            for i in 0..<8 { try submit(i) }
+        }, work: { group in
+            events.append("work \(group)")
+            return group.map { $0 * 10 }
+        }, consume: { i, r in
+            XCTAssertEqual(r, i * 10)
+            events.append("\(i)")
+        })
+        XCTAssertEqual(events, ["work [0, 1, 2]", "0", "1", "2", "work [3, 4, 5]", "3", "4", "5", "work [6, 7]", "6", "7"])
     }
 
     /// `stop` cancels the batch being made between two samples and returns

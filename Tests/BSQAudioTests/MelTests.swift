@@ -154,11 +154,11 @@ final class MelTests: XCTestCase {
         XCTAssertNotEqual(offsets, (0..<200).map { FrameFit(frames: 4, crop: .random, seed: 10).offset(total: 10, key: "utt\($0)") })
     }
 
-    func testOrderedParallelKeepsOrderAndBoundsTheWindow() {
+    func testOrderedParallelKeepsOrderAndBoundsTheWindow() throws {
         final class Box: @unchecked Sendable { var maxAhead = 0; let lock = NSLock(); var done = 0 }
         let box = Box()
         var seen: [Int] = []
-        OrderedParallel.run(count: 200, jobs: 3, work: { i in
+        try OrderedParallel.run(count: 200, jobs: 3, work: { i in
             usleep(UInt32((i * 7919) % 500))
             box.lock.lock(); box.done += 1; box.lock.unlock()
             return i * i

@@ -23,6 +23,13 @@ public enum AudioInputs {
         "wav", "wave", "flac", "ogg", "oga", "opus", "mp3", "aiff", "aif", "aifc", "au", "snd", "caf", "w64", "rf64",
     ]
 
+    /// The inputs of a tool: its operands expanded, then the files of `list`
+    /// (`fromList`); standard input ("-") when there is neither.
+    public static func gather(_ operands: [String], list: String?, root: String?) throws -> [AudioInput] {
+        if operands.isEmpty && list == nil { return [AudioInput(path: "-", key: "-")] }
+        return try expand(operands) + (list.map { try fromList($0, root: root) } ?? [])
+    }
+
     /// Files as themselves, folders searched recursively (sorted, hidden
     /// entries skipped), "-" as stdin.
     public static func expand(_ operands: [String]) throws -> [AudioInput] {

@@ -2,12 +2,14 @@ import Foundation
 
 /// `mel2wav`'s job: mel frames from files or standard input to audio files
 /// through `MelVocoder`, each with the analysis in its metadata. One frame
-/// goes to standard output or a file; a stream of many goes to a folder,
-/// one file per frame named by its key, made `jobs` frames at a time and
-/// written in stream order. A bad frame of a stream is reported and skipped.
-public struct VocoderBatch {
-    public enum Destination: Sendable, Equatable {
-        case standardOutput
+/// goes to a writer (standard output) or a file; a stream of many goes to a
+/// folder, one file per frame named by its key, made `jobs` frames at a time
+/// and written in stream order. A bad frame of a stream is reported to
+/// `diagnostics` and skipped.
+public struct VocoderBatch: Sendable {
+    public enum Destination {
+        /// The encoded audio file's bytes, to standard output.
+        case writer(FrameWriter)
         case file(String)
         case folder(String)
     }
@@ -15,80 +17,78 @@ public struct VocoderBatch {
     public var vocoder: MelVocoder
     public var format: SoundFile.Format
     public var jobs: Int
-    /// No warnings on stderr.
-    public var quiet: Bool
+    public var diagnostics: Diagnostics
 
-    public init(vocoder: MelVocoder, format: SoundFile.Format, jobs: Int = 1, quiet: Bool = false) {
+    public init(vocoder: MelVocoder, format: SoundFile.Format, jobs: Int = 1, diagnostics: Diagnostics = .silent) {
         self.vocoder = vocoder
         self.format = format
         self.jobs = jobs
-        self.quiet = quiet
+        self.diagnostics = diagnostics
     }
 
     /// Runs over every frame of `inputs`; returns how many frames were written of how many read.
     public func run(_ inputs: FrameInputs, to destination: Destination) throws -> (processed: Int, total: Int) {
         BLAS.setThreads(1)
         let cache = InverseCache()
-        guard case .folder(let dir) = destination else {
-            var only: (Frame, Int)?
-            try inputs.forEach { frame, index in
-                guard only == nil else {
-                    throw BSQError("the input holds more than one frame: give -o DIR to write one file per frame")
-                }
-                only = (frame, index)
-            }
-            guard let (frame, index) = only else { throw BSQError("the input holds no frames") }
-            let out = try synthesize(frame, index: index, cache: cache)
-            if case .file(let path) = destination {
-                try SoundFile.write(out.samples, channels: 1, sampleRate: out.sampleRate, format: format, to: path)
-            } else {
-                let bytes = try SoundFile.encode(out.samples, channels: 1, sampleRate: out.sampleRate, format: format)
-                try StandardOutput.shared.writeRaw(bytes)
-            }
-            return (1, 1)
+        switch destination {
+        case .folder(let dir):
+            return try run(inputs, folder: dir, cache: cache)
+        case .file(let path):
+            let out = try synthesizeOnly(inputs, cache: cache)
+            try SoundFile.write(out.samples, channels: 1, sampleRate: out.sampleRate, format: format, to: path)
+        case .writer(let writer):
+            let out = try synthesizeOnly(inputs, cache: cache)
+            try writer.writeRaw(try SoundFile.encode(out.samples, channels: 1, sampleRate: out.sampleRate, format: format))
         }
+        return (1, 1)
+    }
+
+    /// The waveform of the one frame the inputs must hold.
+    private func synthesizeOnly(_ inputs: FrameInputs, cache: InverseCache) throws -> MelVocoder.Output {
+        var only: (Frame, Int)?
+        try inputs.forEach { frame, index in
+            guard only == nil else {
+                throw BSQError("the input holds more than one frame: give -o DIR to write one file per frame")
+            }
+            only = (frame, index)
+        }
+        guard let (frame, index) = only else { throw BSQError("the input holds no frames") }
+        return try synthesize(frame, index: index, cache: cache)
+    }
+
+    /// One file per frame under `dir`.
+    private func run(_ inputs: FrameInputs, folder dir: String, cache: InverseCache) throws -> (processed: Int, total: Int) {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        var pending: [(Frame, Int)] = []
         var names: [String: Int] = [:]
         var processed = 0, total = 0
-        func flush() throws {
-            var results = [Result<MelVocoder.Output, BSQError>?](repeating: nil, count: pending.count)
-            let me = self, work = pending
-            results.withUnsafeMutableBufferPointer { r in
-                let out = r
-                Parallel.forEach(work.count, threads: jobs) { i, _ in
-                    do { out[i] = .success(try me.synthesize(work[i].0, index: work[i].1, cache: cache)) }
-                    catch let e as BSQError { out[i] = .failure(e) }
-                    catch { out[i] = .failure(BSQError("\(work[i].0.label(index: work[i].1)): \(error)")) }
+        let me = self
+        try OrderedParallel.run(jobs: jobs, feed: { submit in
+            try inputs.forEach { frame, index in try submit((frame, index)) }
+        }, work: { frame, index -> Result<MelVocoder.Output, BSQError> in
+            do { return .success(try me.synthesize(frame, index: index, cache: cache)) }
+            catch let e as BSQError { return .failure(e) }
+            catch { return .failure(BSQError("\(frame.label(index: index)): \(error)")) }
+        }, consume: { item, result in
+            let (frame, index) = item
+            total += 1
+            do {
+                let out = try result.get()
+                let name = VocoderBatch.fileName(key: frame.key, index: index) + "." + VocoderBatch.fileExtension(format)
+                if let first = names[name] {
+                    throw BSQError("\(frame.label(index: index)): \(name) was already written for frame \(first)")
                 }
-            }
-            for ((frame, index), result) in zip(pending, results) {
-                total += 1
-                do {
-                    let out = try result!.get()
-                    let name = VocoderBatch.fileName(key: frame.key, index: index) + "." + VocoderBatch.fileExtension(format)
-                    if let first = names[name] {
-                        throw BSQError("\(frame.label(index: index)): \(name) was already written for frame \(first)")
-                    }
-                    names[name] = index
-                    let path = (dir.hasSuffix("/") ? dir : dir + "/") + name
-                    if name.contains("/") {
-                        try FileManager.default.createDirectory(atPath: String(path[..<path.lastIndex(of: "/")!]),
-                                                                withIntermediateDirectories: true)
-                    }
-                    try SoundFile.write(out.samples, channels: 1, sampleRate: out.sampleRate, format: format, to: path)
-                    processed += 1
-                } catch let e as BSQError {
-                    ToolProcess.report(e.message)
+                names[name] = index
+                let path = (dir.hasSuffix("/") ? dir : dir + "/") + name
+                if name.contains("/") {
+                    try FileManager.default.createDirectory(atPath: String(path[..<path.lastIndex(of: "/")!]),
+                                                            withIntermediateDirectories: true)
                 }
+                try SoundFile.write(out.samples, channels: 1, sampleRate: out.sampleRate, format: format, to: path)
+                processed += 1
+            } catch let e as BSQError {
+                diagnostics.problem(e.message)
             }
-            pending.removeAll()
-        }
-        try inputs.forEach { frame, index in
-            pending.append((frame, index))
-            if pending.count >= 2 * max(jobs, 1) { try flush() }
-        }
-        try flush()
+        })
         if total == 0 { throw BSQError("the input holds no frames") }
         return (processed, total)
     }
@@ -106,8 +106,8 @@ public struct VocoderBatch {
                 }
             } else {
                 analysis.nMels = mel.nMels
-                if !quiet && cache.firstWarning() {
-                    ToolProcess.warn("\(label): no mel analysis in the metadata: assuming mel's defaults")
+                if cache.firstWarning() {
+                    diagnostics.warning("\(label): no mel analysis in the metadata: assuming mel's defaults")
                 }
             }
             return try vocoder.synthesize(decibels: mel.values, frames: mel.frames, inverse: cache.inverse(analysis))

@@ -1,19 +1,19 @@
+import Foundation
+
 /// `mel`'s job: every input decoded, resampled, analysed and framed, in
 /// parallel over the inputs, written in input order. Bad inputs are reported
-/// (`mel: path: reason`) and skipped.
+/// to `diagnostics` (`path: reason`) and skipped.
 public struct MelBatch: Sendable {
     public var analysis: MelAnalysis
     public var fit: FrameFit?
     public var jobs: Int
     public var zstd: Bool
-    public var progress: Bool
 
-    public init(analysis: MelAnalysis, fit: FrameFit? = nil, jobs: Int = 1, zstd: Bool = false, progress: Bool = false) {
+    public init(analysis: MelAnalysis, fit: FrameFit? = nil, jobs: Int = 1, zstd: Bool = false) {
         self.analysis = analysis
         self.fit = fit
         self.jobs = jobs
         self.zstd = zstd
-        self.progress = progress
     }
 
     enum Outcome: Sendable {
@@ -21,13 +21,16 @@ public struct MelBatch: Sendable {
         case failure(String)
     }
 
-    /// Processes `inputs`; `stdin` holds the bytes of the audio file named "-".
-    /// Returns how many inputs made a frame.
-    public func run(_ inputs: [AudioInput], stdin: [UInt8]?, to writer: FrameWriter) throws -> Int {
+    /// Processes `inputs` (an input "-" is the audio file on standard input,
+    /// read whole first). Shows the inputs done (and the speed) on
+    /// `progress`. Returns how many inputs made a frame.
+    public func run(_ inputs: [AudioInput], to writer: FrameWriter,
+                    diagnostics: Diagnostics = .silent, progress: ProgressDisplay? = nil) throws -> Int {
+        let stdin = inputs.contains { $0.path == "-" } ? try ByteSource(path: "-").readAll() : nil
         BLAS.setThreads(1)
         let spectrogram = MelSpectrogram(analysis)
         let me = self
-        let bar = ProgressBar(total: inputs.count, label: "files", enabled: progress && FileHandleStderr.isTerminal)
+        let start = Date()
         var processed = 0
         var audioSeconds = 0.0
         try OrderedParallel.run(count: inputs.count, jobs: jobs, work: { i in
@@ -39,12 +42,12 @@ public struct MelBatch: Sendable {
                 processed += 1
                 audioSeconds += seconds
             case .failure(let message):
-                bar.finish()
-                ToolProcess.report(message)
+                progress?.finish()
+                diagnostics.problem(message)
             }
-            bar.update(i + 1, note: String(format: "%.0fx realtime", audioSeconds / max(bar.elapsed, 1e-9)))
+            progress?.update(i + 1, note: String(format: "%.0fx realtime", audioSeconds / max(Date().timeIntervalSince(start), 1e-9)))
         })
-        bar.finish()
+        progress?.finish()
         return processed
     }
 

@@ -34,37 +34,3 @@ public struct FrameSummary {
         return JSONValue.object(o).serialized()
     }
 }
-
-/// Lines of text on standard output, buffered; a closed reader ends the process quietly.
-public struct TextOutput {
-    private var buffer: [UInt8] = []
-    public init() {}
-
-    public mutating func line(_ s: String) {
-        buffer += Array(s.utf8)
-        buffer.append(0x0A)
-        if buffer.count >= 1 << 16 { flush() }
-    }
-
-    public mutating func flush() {
-        guard !buffer.isEmpty else { return }
-        let w = FrameWriter(fd: 1)
-        try? w.writeRaw(buffer)
-        buffer.removeAll(keepingCapacity: true)
-    }
-}
-
-/// A `--meta` argument: a JSON object, or `@FILE` holding one.
-public enum MetadataArgument {
-    public static func parse(_ text: String) throws -> JSONObject {
-        var source = text
-        if text.hasPrefix("@") {
-            let path = String(text.dropFirst())
-            source = String(decoding: try ByteSource(path: path).readAll(limit: FrameReader.maxMeta), as: UTF8.self)
-        }
-        guard case .object(let o)? = try? JSONValue.parse(source) else {
-            throw BSQError("--meta must be a JSON object (got \(text.prefix(60)))")
-        }
-        return o
-    }
-}

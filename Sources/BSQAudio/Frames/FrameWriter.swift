@@ -5,7 +5,8 @@ import Darwin
 #endif
 
 /// Buffered frame output to a file descriptor (standard output by default).
-/// A reader that goes away ends the process with SIGPIPE, as `cat` does.
+/// A reader that goes away is `BrokenPipe` (the tools then end with SIGPIPE,
+/// as `cat` does).
 public final class FrameWriter {
     public let fd: Int32
     public let name: String
@@ -107,12 +108,17 @@ public final class FrameWriter {
             let r = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
             if r < 0 {
                 if errno == EINTR { continue }
-                if errno == EPIPE { ToolProcess.diedOfSIGPIPE() }
+                if errno == EPIPE { throw BrokenPipe(name: name) }
                 throw BSQError("\(name): write failed: \(String(cString: strerror(errno)))")
             }
             done += r
         }
     }
+}
+
+/// A write to a pipe whose reader has gone (EPIPE, when SIGPIPE is not fatal).
+public struct BrokenPipe: Error, Sendable {
+    public let name: String
 }
 
 extension Array where Element == UInt8 {

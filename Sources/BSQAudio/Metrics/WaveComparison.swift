@@ -8,16 +8,18 @@ import Foundation
 /// is resampled to the reference's (libsoxr, as `mel` does); both are cut to
 /// the shorter length (`mel2wav` gives hop·(frames − 1) samples, up to a hop
 /// fewer than the original). A key on one side only, or a file that cannot
-/// be read, is reported and skipped.
+/// be read, is reported to `diagnostics` and skipped.
 public struct WaveComparison {
     public var ref: String
     public var hyp: String
     public var jobs: Int
+    public var diagnostics: Diagnostics
 
-    public init(ref: String, hyp: String, jobs: Int = 1) {
+    public init(ref: String, hyp: String, jobs: Int = 1, diagnostics: Diagnostics = .silent) {
         self.ref = ref
         self.hyp = hyp
         self.jobs = jobs
+        self.diagnostics = diagnostics
     }
 
     /// The compared pairs, in the reference's order, and how many keys there were.
@@ -34,10 +36,10 @@ public struct WaveComparison {
             let refKeys = Set(refs.map(\.key))
             for r in refs {
                 if let h = byKey[r.key] { pairs.append((r.key, r.path, h)) }
-                else { ToolProcess.report("\(r.key): in \(ref) but not in \(hyp)"); missing += 1 }
+                else { diagnostics.problem("\(r.key): in \(ref) but not in \(hyp)"); missing += 1 }
             }
             for h in hyps where !refKeys.contains(h.key) {
-                ToolProcess.report("\(h.key): in \(hyp) but not in \(ref)")
+                diagnostics.problem("\(h.key): in \(hyp) but not in \(ref)")
                 missing += 1
             }
         } else {
@@ -46,14 +48,14 @@ public struct WaveComparison {
         BLAS.setThreads(1)
         var rows: [(key: String, metrics: WaveformMetrics)] = []
         let work = pairs
-        OrderedParallel.run(count: work.count, jobs: jobs, work: { i -> Result<WaveformMetrics, BSQError> in
+        try OrderedParallel.run(count: work.count, jobs: jobs, work: { i -> Result<WaveformMetrics, BSQError> in
             do { return .success(try WaveComparison.compare(ref: work[i].ref, hyp: work[i].hyp)) }
             catch let e as BSQError { return .failure(e) }
             catch { return .failure(BSQError("\(work[i].key): \(error)")) }
         }, consume: { i, result in
             switch result {
             case .success(let m): rows.append((work[i].key, m))
-            case .failure(let e): ToolProcess.report(e.message)
+            case .failure(let e): diagnostics.problem(e.message)
             }
         })
         return (rows, pairs.count + missing)

@@ -2,8 +2,9 @@ import Dispatch
 
 /// `bsq-encode` and `bsq-decode` over frame streams: mel of any length cut
 /// into chunks of `frames` rows (the last padded with db_min), chunks of
-/// consecutive utterances batched through one forward pass, codes and
-/// reconstructions written per utterance in input order (MODEL.md, "Any length").
+/// consecutive utterances batched through one forward pass
+/// (`OrderedParallel.batches`), codes and reconstructions written per
+/// utterance in input order (MODEL.md, "Any length").
 public final class Codec {
     public let model: BSQModel
     public let batch: Int
@@ -20,99 +21,78 @@ public final class Codec {
         self.batch = max(1, batch)
     }
 
-    /// An utterance in flight: its metadata, length and the chunks still to fill.
-    private final class Pending {
+    /// An utterance in flight: its metadata, its length in mel frames, its
+    /// chunks' inputs side by side, and the outputs of the chunks done so far.
+    private final class Utterance<Input, Output> {
         let meta: JSONObject
         let frames: Int
         let chunks: Int
-        var data: [Float]          // mel chunks (encode) or reconstruction (decode)
-        var tokens: [UInt64]
-        var done = 0
-        init(meta: JSONObject, frames: Int, chunks: Int, data: [Float], tokens: [UInt64]) {
-            self.meta = meta; self.frames = frames; self.chunks = chunks; self.data = data; self.tokens = tokens
+        let input: [Input]
+        var output: [Output] = []
+        init(meta: JSONObject, frames: Int, chunks: Int, input: [Input]) {
+            self.meta = meta; self.frames = frames; self.chunks = chunks; self.input = input
         }
     }
 
-    /// Chunks waiting for a forward pass, and utterances waiting to be written in order.
-    private struct Batcher {
-        let batch: Int
-        var queue: [(Pending, Int)] = []
-        var pending: [Pending] = []
-
-        mutating func add(_ p: Pending) {
-            pending.append(p)
-            for i in 0..<p.chunks { queue.append((p, i)) }
-        }
-
-        /// Runs full batches (and, with `all`, the rest) through `run`, then
-        /// hands every finished utterance at the head to `emit`.
-        mutating func drain(all: Bool, run: ([(Pending, Int)]) -> Void, emit: (Pending) throws -> Void) throws {
-            while queue.count >= batch || (all && !queue.isEmpty) {
-                let take = Array(queue.prefix(batch))
-                queue.removeFirst(take.count)
-                run(take)
-                for (p, _) in take { p.done += 1 }
-                while let first = pending.first, first.done == first.chunks {
-                    pending.removeFirst()
-                    try emit(first)
-                }
+    /// Runs the utterances that `feed` adds through the model chunk by chunk:
+    /// `batch` consecutive chunks (of one utterance or several) per call of
+    /// `forward(inputs, chunks, outputs)`, `inSize` values in and `outSize` out
+    /// per chunk; each utterance goes to `emit` when its last chunk is done,
+    /// in input order.
+    private func run<Input, Output>(inSize: Int, outSize: Int, zero: Output,
+                                    feed: (_ add: (Utterance<Input, Output>) throws -> Void) throws -> Void,
+                                    forward: (UnsafePointer<Input>, Int, UnsafeMutablePointer<Output>) -> Void,
+                                    emit: (Utterance<Input, Output>) throws -> Void) throws {
+        try OrderedParallel.batches(of: batch, feed: { submit in
+            try withoutActuallyEscaping(submit) { submit in   // called from inside `feed`
+                try feed { u in for i in 0..<u.chunks { try submit((u, i)) } }
             }
-        }
-    }
-
-    private func timed(_ chunks: Int, _ body: () -> Void) {
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        body()
-        modelSeconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-        chunksRun += chunks
+        }, work: { chunks in
+            var input: [Input] = []
+            input.reserveCapacity(chunks.count * inSize)
+            for (u, i) in chunks { input += u.input[(i * inSize)..<((i + 1) * inSize)] }
+            var output = [Output](repeating: zero, count: chunks.count * outSize)
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            input.withUnsafeBufferPointer { x in output.withUnsafeMutableBufferPointer { forward(x.baseAddress!, chunks.count, $0.baseAddress!) } }
+            modelSeconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            chunksRun += chunks.count
+            return chunks.indices.map { b in Array(output[(b * outSize)..<((b + 1) * outSize)]) }
+        }, consume: { chunk, output in
+            let (u, i) = chunk
+            u.output += output
+            if i == u.chunks - 1 { try emit(u) }
+        })
     }
 
     /// Mel frames in, codes frames out.
-    public func encode(_ inputs: FrameInputs, to out: FrameWriter, warn: (String) -> Void) throws {
+    public func encode(_ inputs: FrameInputs, to out: FrameWriter, diagnostics: Diagnostics = .silent) throws {
         let c = config
-        var batcher = Batcher(batch: batch)
         var warned = false
-        let n = c.frames * c.n_mels
-        func flush(all: Bool) throws {
-            try batcher.drain(all: all, run: { take in
-                var mel = [Float](repeating: 0, count: take.count * n)
-                for (b, (p, i)) in take.enumerated() { mel.replaceSubrange((b * n)..<((b + 1) * n), with: p.data[(i * n)..<((i + 1) * n)]) }
-                var tokens = [UInt64](repeating: 0, count: take.count * c.tokens)
-                timed(take.count) {
-                    mel.withUnsafeBufferPointer { m in tokens.withUnsafeMutableBufferPointer { model.encode(mel: m.baseAddress!, batch: take.count, tokens: $0.baseAddress!) } }
+        try run(inSize: c.frames * c.n_mels, outSize: c.tokens, zero: UInt64(0), feed: { add in
+            try inputs.forEach { frame, index in
+                let label = frame.label(index: index)
+                guard frame.kind == "mel" || frame.kind == nil, frame.dtype == .f32, frame.dims.count == 2 else {
+                    throw BSQError("\(label): expected a mel frame (f32 [frames, n_mels]), got \(frame.kind ?? "untyped") \(frame.dtype.name) \(frame.dims)")
                 }
-                for (b, (p, i)) in take.enumerated() {
-                    p.tokens.replaceSubrange((i * c.tokens)..<((i + 1) * c.tokens), with: tokens[(b * c.tokens)..<((b + 1) * c.tokens)])
+                let t = frame.dims[0]
+                guard frame.dims[1] == c.n_mels else {
+                    throw BSQError("\(label): \(frame.dims[1]) mel bands, the model takes \(c.n_mels)")
                 }
-            }, emit: { try out.write(codesFrame($0)) })
-        }
-        try inputs.forEach { frame, index in
-            let label = frame.label(index: index)
-            guard frame.kind == "mel" || frame.kind == nil, frame.dtype == .f32, frame.dims.count == 2 else {
-                throw BSQError("\(label): expected a mel frame (f32 [frames, n_mels]), got \(frame.kind ?? "untyped") \(frame.dtype.name) \(frame.dims)")
-            }
-            let t = frame.dims[0]
-            guard frame.dims[1] == c.n_mels else {
-                throw BSQError("\(label): \(frame.dims[1]) mel bands, the model takes \(c.n_mels)")
-            }
-            guard t > 0 else { throw BSQError("\(label): no mel frames") }
-            if !warned, let m = frame.meta["mel"] {
-                let sr = m["sample_rate"]?.int, hop = m["hop_length"]?.int
-                if (sr != nil && sr != 16000) || (hop != nil && hop != 160) {
-                    warn("\(label): mel at \(sr ?? 0) Hz with hop \(hop ?? 0); the model was made for 16000 Hz with hop 160")
-                    warned = true
+                guard t > 0 else { throw BSQError("\(label): no mel frames") }
+                if !warned, let m = frame.meta["mel"] {
+                    let sr = m["sample_rate"]?.int, hop = m["hop_length"]?.int
+                    if (sr != nil && sr != c.sampleRate) || (hop != nil && hop != c.hopLength) {
+                        diagnostics.warning("\(label): mel at \(sr ?? 0) Hz with hop \(hop ?? 0); the model was made for \(c.sampleRate) Hz with hop \(c.hopLength)")
+                        warned = true
+                    }
                 }
+                try add(Utterance(meta: frame.meta, frames: t, chunks: c.chunks(frames: t),
+                                  input: frame.payload.withUnsafeBytes { c.padToChunks($0, frames: t) }))
             }
-            let chunks = (t + c.frames - 1) / c.frames
-            var data = [Float](repeating: Float(c.db_min), count: chunks * c.frames * c.n_mels)
-            data.withUnsafeMutableBytes { d in frame.payload.withUnsafeBytes { d.copyMemory(from: $0) } }
-            batcher.add(Pending(meta: frame.meta, frames: t, chunks: chunks, data: data, tokens: [UInt64](repeating: 0, count: chunks * c.tokens)))
-            try flush(all: false)
-        }
-        try flush(all: true)
+        }, forward: { model.encode(mel: $0, batch: $1, tokens: $2) }, emit: { try out.write(codesFrame($0)) })
     }
 
-    private func codesFrame(_ p: Pending) -> Frame {
+    private func codesFrame(_ p: Utterance<Float, UInt64>) -> Frame {
         let c = config, ck = model.checkpoint
         var meta = JSONObject()
         meta["kind"] = "codes"
@@ -124,63 +104,47 @@ public final class Codec {
         if isDefaultModel { model["default"] = true }
         meta["model"] = .object(model)
         let dims = [p.chunks * c.nt, c.nf]
-        if c.embed_dim > 32 { return Frame(p.tokens, dims: dims, meta: meta) }
-        return Frame(p.tokens.map { UInt32(truncatingIfNeeded: $0) }, dims: dims, meta: meta)
+        if c.embed_dim > 32 { return Frame(p.output, dims: dims, meta: meta) }
+        return Frame(p.output.map { UInt32(truncatingIfNeeded: $0) }, dims: dims, meta: meta)
     }
 
     /// Codes frames in, mel frames (dB) out, cropped to the encoded length.
     public func decode(_ inputs: FrameInputs, to out: FrameWriter) throws {
         let c = config
-        var batcher = Batcher(batch: batch)
-        let n = c.frames * c.n_mels
-        func flush(all: Bool) throws {
-            try batcher.drain(all: all, run: { take in
-                var tokens = [UInt64](repeating: 0, count: take.count * c.tokens)
-                for (b, (p, i)) in take.enumerated() {
-                    tokens.replaceSubrange((b * c.tokens)..<((b + 1) * c.tokens), with: p.tokens[(i * c.tokens)..<((i + 1) * c.tokens)])
+        try run(inSize: c.tokens, outSize: c.frames * c.n_mels, zero: Float(0), feed: { add in
+            try inputs.forEach { frame, index in
+                let label = frame.label(index: index)
+                guard frame.kind == "codes", frame.dims.count == 2, frame.dtype == .u32 || frame.dtype == .u64 else {
+                    throw BSQError("\(label): expected a codes frame (u32 or u64 [time_patches, freq_patches]), got \(frame.kind ?? "untyped") \(frame.dtype.name) \(frame.dims)")
                 }
-                var mel = [Float](repeating: 0, count: take.count * n)
-                timed(take.count) {
-                    tokens.withUnsafeBufferPointer { t in mel.withUnsafeMutableBufferPointer { model.decode(tokens: t.baseAddress!, batch: take.count, mel: $0.baseAddress!) } }
+                if let bits = frame.meta["bits"]?.int, bits != c.embed_dim {
+                    throw BSQError("\(label): codes of \(bits) bits, the model makes \(c.embed_dim)")
                 }
-                for (b, (p, i)) in take.enumerated() { p.data.replaceSubrange((i * n)..<((i + 1) * n), with: mel[(b * n)..<((b + 1) * n)]) }
-            }, emit: { try out.write(melFrame($0)) })
-        }
-        try inputs.forEach { frame, index in
-            let label = frame.label(index: index)
-            guard frame.kind == "codes", frame.dims.count == 2, frame.dtype == .u32 || frame.dtype == .u64 else {
-                throw BSQError("\(label): expected a codes frame (u32 or u64 [time_patches, freq_patches]), got \(frame.kind ?? "untyped") \(frame.dtype.name) \(frame.dims)")
+                if !force, let sha = frame.meta["model"]?["sha256"]?.string, sha != model.checkpoint.sha256 {
+                    let name = frame.meta["model"]?["name"]?.string ?? "another model"
+                    throw BSQError("\(label): codes were made by \(name) (sha256 \(sha.prefix(12))…), not this model; --force decodes anyway")
+                }
+                guard frame.dims[1] == c.nf, frame.dims[0] > 0, frame.dims[0] % c.nt == 0 else {
+                    throw BSQError("\(label): codes of shape \(frame.dims) do not fit the model's [k·\(c.nt), \(c.nf)] grid")
+                }
+                let chunks = frame.dims[0] / c.nt
+                let t = frame.meta["frames"]?.int ?? chunks * c.frames
+                guard c.chunks(frames: t) == chunks else {
+                    throw BSQError("\(label): 'frames' \(t) does not fit \(chunks) chunks of \(c.frames)")
+                }
+                let tokens: [UInt64]
+                do { tokens = try CodesFrame.tokens(of: frame, bits: c.embed_dim) } catch let e as BSQError { throw BSQError("\(label): \(e.message)") }
+                try add(Utterance(meta: frame.meta, frames: t, chunks: chunks, input: tokens))
             }
-            if let bits = frame.meta["bits"]?.int, bits != c.embed_dim {
-                throw BSQError("\(label): codes of \(bits) bits, the model makes \(c.embed_dim)")
-            }
-            if !force, let sha = frame.meta["model"]?["sha256"]?.string, sha != model.checkpoint.sha256 {
-                let name = frame.meta["model"]?["name"]?.string ?? "another model"
-                throw BSQError("\(label): codes were made by \(name) (sha256 \(sha.prefix(12))…), not this model; --force decodes anyway")
-            }
-            guard frame.dims[1] == c.nf, frame.dims[0] > 0, frame.dims[0] % c.nt == 0 else {
-                throw BSQError("\(label): codes of shape \(frame.dims) do not fit the model's [k·\(c.nt), \(c.nf)] grid")
-            }
-            let chunks = frame.dims[0] / c.nt
-            let t = frame.meta["frames"]?.int ?? chunks * c.frames
-            guard t > (chunks - 1) * c.frames, t <= chunks * c.frames else {
-                throw BSQError("\(label): 'frames' \(t) does not fit \(chunks) chunks of \(c.frames)")
-            }
-            let tokens: [UInt64]
-            do { tokens = try CodesFrame.tokens(of: frame, bits: c.embed_dim) } catch let e as BSQError { throw BSQError("\(label): \(e.message)") }
-            batcher.add(Pending(meta: frame.meta, frames: t, chunks: chunks,
-                                data: [Float](repeating: 0, count: chunks * n), tokens: tokens))
-            try flush(all: false)
-        }
-        try flush(all: true)
+        }, forward: { model.decode(tokens: $0, batch: $1, mel: $2) }, emit: { try out.write(melFrame($0)) })
     }
 
-    private func melFrame(_ p: Pending) -> Frame {
+    private func melFrame(_ p: Utterance<UInt64, Float>) -> Frame {
         let c = config
         var meta = JSONObject()
         meta["kind"] = "mel"
         for (k, v) in p.meta.pairs where !["kind", "axes", "frames", "bits", "model"].contains(k) { meta[k] = v }
         meta["axes"] = ["time", "mel"]
-        return Frame(Array(p.data[0..<(p.frames * c.n_mels)]), dims: [p.frames, c.n_mels], meta: meta)
+        return Frame(Array(p.output[0..<(p.frames * c.n_mels)]), dims: [p.frames, c.n_mels], meta: meta)
     }
 }

@@ -99,6 +99,24 @@ public struct TrainingLog: Sendable {
         return (panels + others).filter { !$0.keys.isEmpty }
     }
 
+    /// The panels `bsq-plot curves` draws: one per entry of `keys` (a
+    /// comma-separated list), or the default ones when there is none. A key
+    /// no log has, or no number to plot at all, is an error.
+    public static func panels(_ logs: [TrainingLog], keys: [String]) throws -> [(title: String, keys: [String])] {
+        var panels = defaultPanels(logs)
+        if !keys.isEmpty {
+            panels = keys.map { list in
+                let names = list.split(separator: ",").map { String($0).trimmingSpaces }
+                return (names.joined(separator: ", "), names)
+            }
+            for key in panels.flatMap(\.keys) where !logs.contains(where: { $0.points[key] != nil }) {
+                throw BSQError("no log has the key \(key)")
+            }
+        }
+        if panels.isEmpty { throw BSQError("no numbers to plot in \(logs.map(\.name).joined(separator: ", "))") }
+        return panels
+    }
+
     /// The short names series are labelled with: file names without their
     /// extension, or the paths as given when two file names are the same.
     public static func labels(_ paths: [String]) -> [String] {
@@ -154,5 +172,14 @@ public struct TrainingLog: Sendable {
             n += 1
             return (p.x, last / (1 - Foundation.pow(weight, Double(n))))
         }
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        var s = Substring(self)
+        while s.first == " " { s.removeFirst() }
+        while s.last == " " { s.removeLast() }
+        return String(s)
     }
 }

@@ -21,7 +21,7 @@ public final class AtomicFile {
         self.fd = fd
         temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         fchmod(fd, 0o644)
-        ToolProcess.registerTemporary(temporaryPath)
+        TemporaryFiles.register(temporaryPath)
     }
 
     /// Writes bytes to the temporary file.
@@ -50,7 +50,7 @@ public final class AtomicFile {
             unlink(temporaryPath)
             throw BSQError("\(path): \(reason)")
         }
-        ToolProcess.unregisterTemporary(temporaryPath)
+        TemporaryFiles.unregister(temporaryPath)
     }
 
     /// Throws the temporary file away.
@@ -59,8 +59,21 @@ public final class AtomicFile {
         done = true
         close(fd)
         unlink(temporaryPath)
-        ToolProcess.unregisterTemporary(temporaryPath)
+        TemporaryFiles.unregister(temporaryPath)
     }
 
     deinit { discard() }
+}
+
+/// The temporary files of `AtomicFile`s not yet committed or discarded: what
+/// a tool stopped by an error or a signal deletes (`removeAll`) on its way out.
+public enum TemporaryFiles {
+    nonisolated(unsafe) private static var paths: [String] = []
+    private static let lock = NSLockLite()
+
+    public static func register(_ path: String) { lock.sync { paths.append(path) } }
+    public static func unregister(_ path: String) { lock.sync { paths.removeAll { $0 == path } } }
+
+    /// Unlinks every registered file (only unlink(2): callable from a signal handler).
+    public static func removeAll() { for p in paths { unlink(p) } }
 }

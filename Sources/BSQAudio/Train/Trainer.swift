@@ -12,7 +12,8 @@ public final class Trainer {
     public let directory: String
     public let threads: Int
     public var logPath: String
-    public var progress = false
+    /// Where the steps done are shown (nil: nowhere).
+    public var progress: ProgressDisplay?
     public var plot: ((String) throws -> Void)?
     private var log: FileHandle?
 
@@ -78,7 +79,7 @@ public final class Trainer {
         log?.write(Data((JSONValue.object(o).serialized() + "\n").utf8))
     }
 
-    /// How a run ended: at its last step, or saved after SIGINT/SIGTERM
+    /// How a run ended: at its last step, or saved after `Interruption`
     /// (the signal number; the tool exits with 128 + it).
     public enum Outcome: Equatable {
         case finished(checkpoint: String)
@@ -98,7 +99,6 @@ public final class Trainer {
         let prefetch = BatchPrefetcher(data, batch: t.batch, from: state.step)
         defer { prefetch.stop() }
         var grads = [Float](repeating: 0, count: state.layout.count)
-        let bar = ProgressBar(total: t.steps, label: "steps", enabled: progress && FileHandleStderr.isTerminal)
         var windowStart = Date(), windowSteps = 0
         let runStart = Date(), firstStep = state.step
         var lastSaved = ""
@@ -144,25 +144,24 @@ public final class Trainer {
                 windowStart = Date(); windowSteps = 0
             }
             let elapsed = Date().timeIntervalSince(runStart), rate = Double(done - firstStep) / max(elapsed, 1e-9)
-            bar.update(done, note: String(format: "loss %.4f  L1 %.2f dB  %.2f steps/s  ETA %@", r.total,
-                                          r.l1 * (c.db_max - c.db_min) / 2, rate, Trainer.clock(Double(t.steps - done) / rate)))
+            progress?.update(done, note: String(format: "loss %.4f  L1 %.2f dB  %.2f steps/s  ETA %@", r.total,
+                                               r.l1 * (c.db_max - c.db_min) / 2, rate, Trainer.clock(Double(t.steps - done) / rate)))
             if let validation, done % t.val_every == 0 || done == t.steps {
-                bar.finish()
+                progress?.finish()
                 try validate(validation)
             }
-            let interrupted = ToolProcess.interruption != 0
+            let interrupted = Interruption.signal != 0
             if done % t.checkpoint_every == 0 || interrupted || done == t.steps {
-                bar.finish()
+                progress?.finish()
                 lastSaved = try checkpoint(final: done == t.steps)
                 try plot?(logPath)
             }
             if interrupted {
-                bar.finish()
-                ToolProcess.report("interrupted at step \(done); saved \(lastSaved) (continue with --resume \(directory))")
-                return .interrupted(signal: ToolProcess.interruption, checkpoint: lastSaved)
+                progress?.finish()
+                return .interrupted(signal: Interruption.signal, checkpoint: lastSaved)
             }
         }
-        bar.finish()
+        progress?.finish()
         return .finished(checkpoint: lastSaved)
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BSQAudio
 import Foundation
 
 /// Options shared by `bsq-encode` and `bsq-decode`.
@@ -33,22 +34,11 @@ public struct CodecOptions: ParsableArguments {
 
     /// Loads the model, sets the threads, runs `body` with the output writer, commits -o.
     public func run(flopsPerChunk: (ModelConfig) -> Double, _ body: (Codec, FrameWriter) throws -> Void) throws {
-        var ran: Codec? = nil
-        defer { if timing, let codec = ran { report(codec, flopsPerChunk(codec.model.config)) } }
         let codec = Codec(try Checkpoint(path: try model ?? DefaultModel.path()), batch: batch,
                           threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         codec.isDefaultModel = model == nil
-        ran = codec
-        if let output {
-            let file = try AtomicFile(path: output)
-            let writer = FrameWriter(fd: file.fd, name: output, zstd: zstd)
-            try body(codec, writer)
-            try writer.flush()
-            try file.commit()
-        } else {
-            StandardOutput.shared.zstd = zstd
-            try body(codec, StandardOutput.shared)
-        }
+        defer { if timing { report(codec, flopsPerChunk(codec.model.config)) } }
+        try OutputTarget(output).withFrameWriter(zstd: zstd) { try body(codec, $0) }
     }
 
     private func report(_ codec: Codec, _ flops: Double) {
@@ -57,6 +47,6 @@ public struct CodecOptions: ParsableArguments {
         let gflops = flops * Double(codec.chunksRun) / codec.modelSeconds / 1e9
         FileHandleStderr.write(String(format: "%@: %d chunks, batch %d, %d threads: %.1f ms per chunk, %.1f GFLOP/s, %.0f s of audio per s\n",
                                       ToolProcess.name, codec.chunksRun, codec.batch, codec.model.threads, ms, gflops,
-                                      Double(codec.model.config.frames) * 0.01 / (ms / 1000)))
+                                      codec.model.config.chunkSeconds / (ms / 1000)))
     }
 }

@@ -1,18 +1,18 @@
+import BSQAudio
 import Foundation
 
 /// A one-line progress bar on stderr, drawn only when stderr is a terminal
-/// and redrawn at most ten times a second.
-public final class ProgressBar {
+/// (and `enabled`), redrawn at most ten times a second.
+public final class ProgressBar: ProgressDisplay {
     private let total: Int
     private let label: String
     private let enabled: Bool
-    private let start = Date()
     private var last = Date.distantPast
 
-    public init(total: Int, label: String, enabled: Bool = FileHandleStderr.isTerminal) {
+    public init(total: Int, label: String, enabled: Bool = true) {
         self.total = total
         self.label = label
-        self.enabled = enabled && total > 1
+        self.enabled = enabled && total > 1 && FileHandleStderr.isTerminal
     }
 
     /// Shows `done` of `total`, with an optional note (e.g. a speed).
@@ -32,6 +32,4 @@ public final class ProgressBar {
         guard enabled else { return }
         FileHandleStderr.write("\r\u{1B}[K")
     }
-
-    public var elapsed: Double { Date().timeIntervalSince(start) }
 }

@@ -1,0 +1,33 @@
+import ArgumentParser
+import BSQAudio
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What every tool's entry point shares: errors as one `tool: message` line
+/// on stderr with a nonzero exit (64 for a usage error), data only on
+/// stdout, quiet death on SIGPIPE.
+public protocol ToolCommand: ParsableCommand {}
+
+extension ToolCommand {
+    public static func main() {
+        ToolProcess.start()
+        let tool = configuration.commandName ?? String(describing: Self.self)
+        ToolProcess.name = tool
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+            try ToolProcess.finish()
+        } catch let e as BSQError {
+            ToolProcess.fail(e.message)
+        } catch is BrokenPipe {
+            ToolProcess.diedOfSIGPIPE()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success { exit(withError: error) }
+            let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            ToolProcess.fail(message, status: code == .validationFailure ? 64 : code.rawValue)
+        }
+        Glibc.exit(0)
+    }
+}

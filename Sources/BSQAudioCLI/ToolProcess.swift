@@ -1,0 +1,91 @@
+import BSQAudio
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Process-wide state of a running tool: its name in messages, its signal
+/// handling, and how it ends.
+public enum ToolProcess {
+    nonisolated(unsafe) public static var name = "bsq"
+
+    /// SIGPIPE ends the tool quietly; SIGINT and SIGTERM remove its temporary files first.
+    static func start() {
+        signal(SIGPIPE, SIG_DFL)
+        for s in [SIGINT, SIGTERM] {
+            signal(s) { sig in
+                TemporaryFiles.removeAll()
+                signal(sig, SIG_DFL)
+                raise(sig)
+            }
+        }
+    }
+
+    /// From now on the first SIGINT or SIGTERM only sets `Interruption.signal`,
+    /// for a long job to finish its unit of work and save; a second one ends the tool.
+    public static func deferInterrupts() {
+        for s in [SIGINT, SIGTERM] {
+            signal(s) { sig in
+                if Interruption.signal != 0 {
+                    TemporaryFiles.removeAll()
+                    signal(sig, SIG_DFL)
+                    raise(sig)
+                }
+                Interruption.signal = sig
+            }
+        }
+    }
+
+    static func finish() throws {
+        try StandardOutput.shared.flush()
+    }
+
+    /// Ends the tool with `status` after flushing standard output (for a job
+    /// that stopped early on purpose, e.g. 128 + the signal that interrupted it).
+    public static func end(status: Int32) -> Never {
+        TemporaryFiles.removeAll()
+        try? StandardOutput.shared.flush()
+        Glibc.exit(status)
+    }
+
+    /// Prints `tool: message` and exits with `status`, removing temporary files first.
+    public static func fail(_ message: String, status: Int32 = 1) -> Never {
+        TemporaryFiles.removeAll()
+        try? StandardOutput.shared.flush()
+        FileHandleStderr.write("\(name): \(message)\n")
+        Glibc.exit(status)
+    }
+
+    /// Prints an error line about one input of a batch without stopping.
+    public static func report(_ message: String) {
+        FileHandleStderr.write("\(name): \(message)\n")
+    }
+
+    /// Prints a warning line without stopping.
+    public static func warn(_ message: String) {
+        FileHandleStderr.write("\(name): warning: \(message)\n")
+    }
+
+    /// The library's diagnostics as `tool: message` and `tool: warning: message`
+    /// lines (without the warnings when `quiet`).
+    public static func diagnostics(quiet: Bool = false) -> Diagnostics {
+        Diagnostics(problem: { report($0) }, warning: { if !quiet { warn($0) } })
+    }
+
+    /// Ends a batch: `processed N of M` on stderr when there were several
+    /// inputs, and exit status 1 when any input failed.
+    public static func finishBatch(processed: Int, of total: Int) throws {
+        if total > 1 { report("processed \(processed) of \(total)") }
+        if processed < total {
+            try StandardOutput.shared.flush()
+            exit(1)
+        }
+    }
+
+    /// Ends the process the way a write to a closed pipe does.
+    public static func diedOfSIGPIPE() -> Never {
+        TemporaryFiles.removeAll()
+        signal(SIGPIPE, SIG_DFL)
+        raise(SIGPIPE)
+        exit(128 + SIGPIPE)
+    }
+}
