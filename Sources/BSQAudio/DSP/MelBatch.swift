@@ -57,17 +57,13 @@ public struct MelBatch: Sendable {
             let y = try AudioLoader.loadMono(source, sampleRate: analysis.sampleRate)
             var mel: LogMel
             do { mel = try spectrogram.compute(y) } catch let e as BSQError { throw BSQError("\(input.path): \(e.message)") }
-            var meta = JSONObject()
-            meta["kind"] = "mel"
-            meta["key"] = .string(input.key)
-            meta["source"] = .string(input.path)
-            meta["axes"] = ["time", "mel"]
-            meta["mel"] = analysis.metadata
+            var crop: MelFrame.Crop?
             if let fit {
                 let fitted = fit.apply(mel, key: input.key)
-                meta["crop"] = ["offset": JSONValue(fitted.offset), "of": JSONValue(mel.frames)]
+                crop = MelFrame.Crop(offset: fitted.offset, of: mel.frames)
                 mel = fitted.mel
             }
+            let meta = MelFrame.metadata(key: input.key, source: input.path, analysis: analysis, crop: crop)
             let bytes = try mel.values.withUnsafeBytes {
                 try FrameWriter.encode(dtype: .f32, dims: [mel.frames, mel.nMels], meta: meta, payload: $0, zstd: zstd)
             }

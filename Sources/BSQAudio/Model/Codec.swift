@@ -94,18 +94,8 @@ public final class Codec {
 
     private func codesFrame(_ p: Utterance<Float, UInt64>) -> Frame {
         let c = config, ck = model.checkpoint
-        var meta = JSONObject()
-        meta["kind"] = "codes"
-        for (k, v) in p.meta.pairs where !["kind", "axes", "frames", "bits", "model", "crop"].contains(k) { meta[k] = v }
-        meta["axes"] = ["time_patch", "freq_patch"]
-        meta["frames"] = JSONValue(p.frames)
-        meta["bits"] = JSONValue(c.embed_dim)
-        var model = JSONObject(["name": .string(ck.name), "sha256": .string(ck.sha256)])
-        if isDefaultModel { model["default"] = true }
-        meta["model"] = .object(model)
-        let dims = [p.chunks * c.nt, c.nf]
-        if c.embed_dim > 32 { return Frame(p.output, dims: dims, meta: meta) }
-        return Frame(p.output.map { UInt32(truncatingIfNeeded: $0) }, dims: dims, meta: meta)
+        return CodesFrame(tokens: p.output, timePatches: p.chunks * c.nt, freqPatches: c.nf, bits: c.embed_dim, frames: p.frames,
+                          model: CodesFrame.Model(name: ck.name, sha256: ck.sha256, isDefault: isDefaultModel), passing: p.meta).frame
     }
 
     /// Codes frames in, mel frames (dB) out, cropped to the encoded length.
@@ -141,10 +131,6 @@ public final class Codec {
 
     private func melFrame(_ p: Utterance<UInt64, Float>) -> Frame {
         let c = config
-        var meta = JSONObject()
-        meta["kind"] = "mel"
-        for (k, v) in p.meta.pairs where !["kind", "axes", "frames", "bits", "model"].contains(k) { meta[k] = v }
-        meta["axes"] = ["time", "mel"]
-        return Frame(Array(p.output[0..<(p.frames * c.n_mels)]), dims: [p.frames, c.n_mels], meta: meta)
+        return MelFrame(values: Array(p.output[0..<(p.frames * c.n_mels)]), frames: p.frames, nMels: c.n_mels, passing: p.meta).frame
     }
 }
