@@ -68,7 +68,7 @@ struct Train: ParsableCommand {
         discussion: """
             Each step draws `batch` crops of `frames` mel rows (shorter examples padded with db_min) \
             in an order that depends only on the seed and the step, runs the model forward and \
-            backward with the loss of MODEL.md, clips the gradient norm, and takes an AdamW step \
+            backward with the loss of docs/model.md, clips the gradient norm, and takes an AdamW step \
             at the warmup-then-cosine learning rate; the EMA of the weights is kept beside them. \
             The run folder gets step-NNNNNNNN.safetensors checkpoints (the last `keep`), \
             model.safetensors at the end, and log.jsonl. SIGINT or SIGTERM saves a checkpoint \
@@ -190,7 +190,7 @@ struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write the weights a model runs with (the EMA copy when present) without the training state.",
         discussion: """
-            The output holds MODEL.md's tensors only, as F32 or, with --f16, as F16 (half the \
+            The output holds the tensors of docs/model.md only, as F32 or, with --f16, as F16 (half the \
             size; readers widen them), with the model config in the metadata. Written atomically.
             """)
 

@@ -24,6 +24,17 @@ final class DocumentationTests: XCTestCase {
         }
     }
 
+    /// The contracts the code implements are documents of the repository
+    /// (docs/model.md, bsqt(5)): nothing points at files outside it.
+    func testNothingCitesDocumentsOutsideTheRepository() throws {
+        let r = try Tool.shell("cd '\(Repo.root.path)' && git ls-files | grep -v '^docs/model.md$' "
+                               + "| xargs grep -n -I -e 'MODEL\\.md' -e 'FORMAT\\.md' -e '\\.\\./shared' || true")
+        XCTAssertEqual(r.stdoutText, "", "citations of documents outside the repository")
+        for doc in ["docs/model.md", "man/man5/bsqt.5"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: Repo.root.appendingPathComponent(doc).path), doc)
+        }
+    }
+
     func testCompletionsAreCurrent() throws {
         for t in Self.tools {
             for (shell, file) in [("bash", "bash/\(t)"), ("zsh", "zsh/_\(t)"), ("fish", "fish/\(t).fish")] {

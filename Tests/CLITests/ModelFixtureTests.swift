@@ -4,7 +4,7 @@ import TestSupport
 import XCTest
 
 /// bsq-encode and bsq-decode against the independent PyTorch module of
-/// MODEL.md (Tests/Fixtures/model/reference_model.py; fixtures made by
+/// docs/model.md (Tests/Fixtures/model/reference_model.py; fixtures made by
 /// make_model_fixtures.py): the encoder's vectors u before quantization
 /// within 1e-4, identical codes (every token of the fixtures is decided by a
 /// margin min_k |u_k| ≥ 1e-5, which is checked first), reconstructions

@@ -6,7 +6,7 @@ import Glibc
 public struct AudioInput: Sendable, Equatable {
     /// The path as given or resolved against `--root`; "-" for stdin.
     public var path: String
-    /// The utterance id (FORMAT.md): relative path without extension, the file
+    /// The utterance id (bsqt(5)): relative path without extension, the file
     /// name without extension for a file given directly, "-" for stdin.
     public var key: String
 

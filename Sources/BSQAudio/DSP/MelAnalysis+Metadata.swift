@@ -1,6 +1,6 @@
-/// The analysis as a frame's `mel` metadata (FORMAT.md), written and read.
+/// The analysis as a frame's `mel` metadata (bsqt(5)), written and read.
 extension MelAnalysis {
-    /// The `mel` metadata object of FORMAT.md.
+    /// The `mel` metadata object of bsqt(5).
     public var metadata: JSONValue {
         var db = JSONObject()
         switch ref {

@@ -1,4 +1,4 @@
-/// A stream of tokens (FORMAT.md, kind "codes"): `u32` or `u64` dims
+/// A stream of tokens (bsqt(5), kind "codes"): `u32` or `u64` dims
 /// `[time_patches, freq_patches]`, each value below 2^bits, with the metadata
 /// `bits`, `frames`, `model` and the `mel` analysis of the frame encoded —
 /// built for writing, or checked and read from a frame.

@@ -1,4 +1,4 @@
-/// One tensor of a BSQT stream (`FORMAT.md`): element type, dims, JSON
+/// One tensor of a BSQT stream (bsqt(5)): element type, dims, JSON
 /// metadata and the uncompressed little-endian payload.
 public struct Frame: Sendable {
     public var dtype: DType

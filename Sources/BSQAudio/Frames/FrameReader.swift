@@ -32,7 +32,7 @@ public struct StoredFrame: Sendable {
 }
 
 /// Reads BSQT frames one at a time from a stream, checking every field of
-/// `FORMAT.md` before it allocates or trusts anything.
+/// bsqt(5) before it allocates or trusts anything.
 public final class FrameReader {
     public let source: ByteSource
     /// Largest uncompressed payload accepted (16 GiB); larger is an error, never an allocation.

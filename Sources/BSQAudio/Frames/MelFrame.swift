@@ -1,4 +1,4 @@
-/// A log-mel spectrogram frame (FORMAT.md, kind "mel"): `f32`, dims
+/// A log-mel spectrogram frame (bsqt(5), kind "mel"): `f32`, dims
 /// `[frames, n_mels]`, values in dB, with its metadata — built for writing,
 /// or checked and read from a frame.
 public struct MelFrame: Sendable {

@@ -4,7 +4,7 @@ import Foundation
 /// over many (`merge`). With N tokens of `bits` bits standing for S seconds
 /// of mel frames (S = frames · hop_length / sample_rate), nᵥ the count of
 /// token value v, and oₖ the count of tokens whose coordinate k (bit
-/// bits − 1 − k, FORMAT.md) is 1:
+/// bits − 1 − k, bsqt(5)) is 1:
 ///
 ///     tokens/s    = N / S
 ///     bits/s      = N · bits / S

@@ -4,7 +4,7 @@ import Dispatch
 /// into chunks of `frames` rows (the last padded with db_min), chunks of
 /// consecutive utterances batched through one forward pass
 /// (`OrderedParallel.batches`), codes and reconstructions written per
-/// utterance in input order (MODEL.md, "Any length").
+/// utterance in input order (docs/model.md, "Any length").
 public final class Codec {
     public let model: BSQModel
     public let batch: Int

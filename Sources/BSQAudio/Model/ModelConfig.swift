@@ -1,7 +1,7 @@
 import Foundation
 
 /// The model's configuration, exactly the JSON stored in a checkpoint's
-/// `__metadata__["config"]` (MODEL.md), with the presets as static values.
+/// `__metadata__["config"]` (docs/model.md), with the presets as static values.
 public struct ModelConfig: Codable, Sendable, Equatable {
     public var name: String?
     public var n_mels = 128
@@ -130,7 +130,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         return c
     }
 
-    /// The JSON stored in checkpoints (keys in MODEL.md's order).
+    /// The JSON stored in checkpoints (keys in the order of docs/model.md).
     public var json: String {
         var o = JSONObject()
         if let name { o["name"] = .string(name) }

@@ -1,4 +1,4 @@
-/// Mel ↔ patch vectors (MODEL.md steps 1, 2 and the inverse in 6).
+/// Mel ↔ patch vectors (docs/model.md steps 1, 2 and the inverse in 6).
 /// Token n = it·nf + jf holds p_n[a·pf + b] = x[it·pt + a, jf·pf + b].
 public enum Patches {
     /// Calls `body(melRow, patchRow)` for every run of `patch_freq` values that

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The training loss of MODEL.md, term by term, with its gradients:
+/// The training loss of docs/model.md, term by term, with its gradients:
 ///
 ///     loss = L1(clamp(y, −1, 1), x) + λ_q(step) · L_q
 ///     L_q  = β·commit + ζ·(γ0·H_ps − γ·H_cb) / inv_temp

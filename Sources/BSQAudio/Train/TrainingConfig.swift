@@ -20,7 +20,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var clip = 1.0
     /// EMA decay of the weights saved as `ema.*` (0: EMA equals the weights).
     public var ema = 0.999
-    /// λ_q and its ramp (MODEL.md): λ·(r + m·(1 − r)), r = min(step, ramp)/ramp.
+    /// λ_q and its ramp (docs/model.md): λ·(r + m·(1 − r)), r = min(step, ramp)/ramp.
     public var lambda_q = 0.1
     public var ramp_steps = 2000
     public var ramp_multiplier = 3.0
@@ -74,7 +74,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         try need(keep > 0, "keep must be > 0 (got \(keep))")
     }
 
-    /// The loss of MODEL.md with this run's coefficients.
+    /// The loss of docs/model.md with this run's coefficients.
     public func loss(_ model: ModelConfig) -> BSQLoss {
         var l = BSQLoss(model)
         l.lambda = lambda_q; l.rampSteps = ramp_steps; l.rampMultiplier = ramp_multiplier
@@ -94,7 +94,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     }
 }
 
-/// The whole configuration of a run: the model (MODEL.md's `config`) and the
+/// The whole configuration of a run: the model (the `config` of docs/model.md) and the
 /// optimisation (`TrainConfig`), resolved from a preset, an optional JSON file
 /// `{"model": {...}, "train": {...}}` and single-field overrides
 /// (`model.width=256`, `train.lr=1e-3`), in that order. Unknown fields,

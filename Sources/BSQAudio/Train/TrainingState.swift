@@ -3,7 +3,7 @@ import Foundation
 /// Everything a run needs to continue: the resolved configuration, the
 /// weights (BatchNorm running statistics included), their EMA, the AdamW
 /// moments and the step. Saved as one safetensors checkpoint: the weights
-/// under MODEL.md's keys, `ema.*`, `optimizer.exp_avg.*`, `optimizer.exp_avg_sq.*`,
+/// under the keys of docs/model.md, `ema.*`, `optimizer.exp_avg.*`, `optimizer.exp_avg_sq.*`,
 /// and in `__metadata__` the model `config`, the `run` configuration and the `step`.
 /// The data order needs no state of its own: it is a function of seed and step.
 public final class TrainingState {
