@@ -30,8 +30,10 @@ PY
 [ -s bench/data/train.mel ] || { bash bench/make_bench_audio.sh; "$NEW/mel" -q -o bench/data/train.mel bench/data/sr16000; }
 M=bench/data/base.safetensors
 
+want() { [[ ",${PARTS:-model,train}," == *",$1,"* ]]; }   # PARTS=train bash bench/compare.sh ... runs one part
 say "compare: OLD=$OLD NEW=$NEW, $THREADS threads, $RUNS runs each (median (min..max))"
 # --- inference: the one-chunk pipe as whole processes, and 8 chunks at --batch 8
+if want model; then
 declare -A pipe rss_e rss_d ms8
 for side in OLD NEW; do pipe[$side]=""; rss_e[$side]=""; rss_d[$side]=""; ms8[$side]=""; done
 for _ in $(seq "$RUNS"); do
@@ -57,6 +59,8 @@ say "base 8 chunks at --batch 8, encode + decode ms per chunk (--timing):"
 say "  old $(stats ${ms8[OLD]})   new $(stats ${ms8[NEW]})   new/old $(ratio "$(med ${ms8[NEW]})" "$(med ${ms8[OLD]})")"
 say "base --batch 8 peak RSS, MB: encode old $(( $(med ${rss_e[OLD]} | cut -d. -f1) / 1024 )) new $(( $(med ${rss_e[NEW]} | cut -d. -f1) / 1024 )); decode old $(( $(med ${rss_d[OLD]} | cut -d. -f1) / 1024 )) new $(( $(med ${rss_d[NEW]} | cut -d. -f1) / 1024 ))"
 
+fi
+
 # --- training: median steps/s over the logged steps after the first, peak RSS
 train() {  # bin preset steps -> "steps_per_s peak_mb"
     local run=bench/out/cmp-run
@@ -69,7 +73,7 @@ r = [o['steps_per_s'] for o in map(json.loads, open(sys.argv[1])) if o.get('kind
 print(f'{statistics.median(r):.4f} {int(open(sys.argv[2]).read().split()[-1]) / 1024:.0f}')" "$run/log.jsonl" bench/out/rss
     rm -rf "$run"
 }
-for preset in ${TRAIN_PRESETS:-tiny small}; do
+want train && for preset in ${TRAIN_PRESETS:-tiny small}; do
     steps=6; [ "$preset" = small ] && steps=4
     declare -A sps=() mb=()
     for _ in $(seq "${TRAIN_RUNS:-2}"); do

@@ -91,12 +91,11 @@ public struct BSQNetwork: Sendable {
     /// The decoder's backward from dy [rows, pt·pf]: returns ∂/∂q [rows, L] (from `b.scratch`).
     public func decodeBackward(_ b: Backward, _ d: DecoderCache, dy: UnsafePointer<Float>, recompute: Bool) -> UnsafeMutablePointer<Float> {
         let c = config, R = b.pass.rows, s = b.scratch
-        let df = s.zeros(R * c.decoder_ffn)
-        convOut.backward(b.w, b.grads, dx: df, dout: dy, x: d.f, on: b.workers)
         let dfPre = s.zeros(R * c.decoder_ffn)
+        convOut.backward(b.w, b.grads, dx: dfPre, dout: dy, x: d.f, on: b.workers)
         b.workers.rowBlocks { r0, n in
             let o = r0 * c.decoder_ffn
-            Activations.tanhBackward(dx: dfPre + o, dout: df + o, y: d.f + o, count: n * c.decoder_ffn)
+            Activations.tanhBackward(dx: dfPre + o, dout: dfPre + o, y: d.f + o, count: n * c.decoder_ffn)
         }
         let dout = s.zeros(R * c.width)
         ffn.backward(b.w, b.grads, dx: dout, dout: dfPre, x: d.stack.out, on: b.workers)

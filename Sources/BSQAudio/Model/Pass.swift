@@ -2,23 +2,28 @@
 /// weights, the workers and their row blocks, and the arena its activations
 /// come from. A training pass keeps every activation the backward needs and
 /// updates the BatchNorm running statistics in `running`; an inference pass
-/// reuses a few buffers block after block.
+/// reuses a few buffers block after block. A training pass takes the
+/// forward's temporaries (what the backward recomputes instead of keeping)
+/// from `scratch`.
 public struct Pass {
     public let config: ModelConfig
     public let weights: Weights
     public let workers: Workers
     public let batch: Int
     public let arena: Arena
+    public let scratch: Arena?
     public let training: Bool
     /// Where training BatchNorm updates its running statistics (nil: leave them, as when recomputing).
     public var running: ParameterBuffer?
 
-    public init(config: ModelConfig, weights: Weights, batch: Int, threads: Int, arena: Arena, training: Bool,
-                running: ParameterBuffer? = nil) {
+    public init(config: ModelConfig, weights: Weights, batch: Int, threads: Int, arena: Arena, scratch: Arena? = nil,
+                training: Bool, running: ParameterBuffer? = nil) {
+        precondition(!training || scratch != nil, "a training pass needs a scratch arena")
         self.config = config
         self.weights = weights
         self.batch = batch
         self.arena = arena
+        self.scratch = scratch
         self.training = training
         self.running = running
         workers = Workers(threads: threads, rows: batch * config.tokens,

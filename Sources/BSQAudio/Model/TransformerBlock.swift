@@ -21,12 +21,16 @@ public struct TransformerBlock: Sendable {
         (fc, proj) = p.scope("mlp") { m in (m.scope("c_fc") { Dense(&$0, in: w, out: hid) }, m.scope("c_proj") { Dense(&$0, in: hid, out: w) }) }
     }
 
-    /// The block's activations. Training gives each its own buffer (kept for
-    /// the backward, with the norms' statistics); inference lets those that
-    /// are never alive together share one (the residual stream is updated in
-    /// place), so a block needs about ten rows of width per token.
+    /// The block's activations. Training keeps in the pass's arena what the
+    /// backward reads (with the norms' statistics) and takes from its scratch
+    /// arena what the backward recomputes (GLU, SiLU and GELU outputs, each a
+    /// cheap elementwise function of a kept input) or never reads (the
+    /// branches before they join the residual stream). Inference lets
+    /// buffers that are never alive together share one (the residual stream
+    /// is updated in place), so a block needs about ten rows of width per token.
     public struct Cache {
-        var x0, ln1, qkv, attn, x1, cln, pw1, glu, dw, bn, silu, x2, ln2, fc, gelu, out: UnsafeMutablePointer<Float>
+        var x0, ln1, qkv, attn, x1, cln, pw1, dw, bn, x2, ln2, fc, out: UnsafeMutablePointer<Float>
+        var glu, silu, gelu: UnsafeMutablePointer<Float>
         /// Results of out_proj, pointwise_conv2 and c_proj before they join the residual stream.
         var projOut, convOut, mlpOut: UnsafeMutablePointer<Float>
         var probs: UnsafeMutablePointer<Float>?
@@ -36,16 +40,18 @@ public struct TransformerBlock: Sendable {
             let a = pass.arena, R = pass.rows, w = block.width, hid = block.hidden, conv = block.conv != nil
             self.x0 = x0
             self.out = out
-            if pass.training {
+            if pass.training, let t = pass.scratch {
                 ln1 = a.allocate(R * w); qkv = a.allocate(R * 3 * w); attn = a.allocate(R * w); x1 = a.allocate(R * w)
-                cln = conv ? a.allocate(R * w) : x1; pw1 = conv ? a.allocate(R * 2 * w) : x1; glu = conv ? a.allocate(R * w) : x1
-                dw = conv ? a.allocate(R * w) : x1; bn = conv ? a.allocate(R * w) : x1; silu = conv ? a.allocate(R * w) : x1
+                cln = conv ? a.allocate(R * w) : x1; pw1 = conv ? a.allocate(R * 2 * w) : x1
+                dw = conv ? a.allocate(R * w) : x1; bn = conv ? a.allocate(R * w) : x1
                 x2 = conv ? a.allocate(R * w) : x1
-                ln2 = a.allocate(R * w); fc = a.allocate(R * hid); gelu = a.allocate(R * hid)
-                projOut = a.allocate(R * w); convOut = projOut; mlpOut = projOut
+                ln2 = a.allocate(R * w); fc = a.allocate(R * hid)
                 probs = a.allocate(pass.batch * pass.config.heads * pass.config.tokens * pass.config.tokens)
                 ln1Stats = RowStats(a, count: R); ln2Stats = RowStats(a, count: R)
                 clnStats = conv ? RowStats(a, count: R) : nil; bnStats = conv ? RowStats(a, count: w) : nil
+                projOut = t.allocate(R * w); convOut = projOut; mlpOut = projOut
+                glu = conv ? t.allocate(R * w) : projOut; silu = glu
+                gelu = t.allocate(R * hid)
             } else {
                 precondition(out == x0, "an inference block updates its input in place")
                 let y = a.allocate(R * w), wide = a.allocate(R * max(hid, 2 * w)), shared = a.allocate(R * w)
@@ -61,6 +67,8 @@ public struct TransformerBlock: Sendable {
     @discardableResult
     public func forward(_ pass: Pass, input x0: UnsafeMutablePointer<Float>, output out: UnsafeMutablePointer<Float>) -> Cache {
         let w = pass.weights, width = self.width, hidden = self.hidden
+        let mark = pass.scratch?.mark()
+        defer { if let mark { pass.scratch!.release(mark) } }
         let a = Cache(pass, input: x0, output: out, block: self)
         pass.workers.rowBlocks { r0, n in
             ln1.forward(w, a.ln1 + r0 * width, a.x0 + r0 * width, rows: n, stats: a.ln1Stats, firstRow: r0)
@@ -110,28 +118,32 @@ public struct TransformerBlock: Sendable {
     public func backward(_ b: Backward, _ a: Cache, dh: UnsafeMutablePointer<Float>) {
         let R = b.pass.rows, w = width, hid = hidden, s = b.scratch, mark = s.mark()
         defer { s.release(mark) }
-        // MLP: out = x2 + c_proj(gelu(c_fc(ln_2(x2))))
-        let dgelu = s.zeros(R * hid)
-        proj.backward(b.w, b.grads, dx: dgelu, dout: dh, x: a.gelu, on: b.workers)
+        // MLP: out = x2 + c_proj(gelu(c_fc(ln_2(x2)))); gelu recomputed from fc
+        let gelu = s.allocate(R * hid)
+        b.workers.rowBlocks { r0, n in Activations.gelu(gelu + r0 * hid, a.fc + r0 * hid, count: n * hid) }
         let dfc = s.zeros(R * hid)
+        proj.backward(b.w, b.grads, dx: dfc, dout: dh, x: gelu, on: b.workers)
         b.workers.rowBlocks { r0, n in
-            Activations.geluBackward(dx: dfc + r0 * hid, dout: dgelu + r0 * hid, x: a.fc + r0 * hid, count: n * hid)
+            Activations.geluBackward(dx: dfc + r0 * hid, dout: dfc + r0 * hid, x: a.fc + r0 * hid, count: n * hid)
         }
         let dln2 = s.zeros(R * w)
         fc.backward(b.w, b.grads, dx: dln2, dout: dfc, x: a.ln2, on: b.workers)
         ln2.backward(b.w, b.grads, dx: dh, dout: dln2, x: a.x2, stats: a.ln2Stats!, scratch: s, on: b.workers)
         if let conv {
-            // x2 = x1 + pw2(silu(bn(dwconv(glu(pw1(norm(x1)))))))
-            let dsilu = s.zeros(R * w)
-            conv.pointwise2.backward(b.w, b.grads, dx: dsilu, dout: dh, x: a.silu, on: b.workers)
+            // x2 = x1 + pw2(silu(bn(dwconv(glu(pw1(norm(x1))))))); silu and glu recomputed
+            let silu = s.allocate(R * w)
+            b.workers.rowBlocks { r0, n in Activations.silu(silu + r0 * w, a.bn + r0 * w, count: n * w) }
             let dbn = s.zeros(R * w)
+            conv.pointwise2.backward(b.w, b.grads, dx: dbn, dout: dh, x: silu, on: b.workers)
             b.workers.rowBlocks { r0, n in
-                Activations.siluBackward(dx: dbn + r0 * w, dout: dsilu + r0 * w, x: a.bn + r0 * w, count: n * w)
+                Activations.siluBackward(dx: dbn + r0 * w, dout: dbn + r0 * w, x: a.bn + r0 * w, count: n * w)
             }
             let ddw = s.zeros(R * w)
             conv.batchNormBackward(b, dx: ddw, dout: dbn, x: a.dw, stats: a.bnStats!)
+            let glu = silu
+            b.workers.rowBlocks { r0, n in Activations.glu(glu + r0 * w, a.pw1 + r0 * 2 * w, rows: n, cols: w) }
             let dglu = s.zeros(R * w)
-            conv.convolveBackward(b, dx: dglu, dout: ddw, x: a.glu)
+            conv.convolveBackward(b, dx: dglu, dout: ddw, x: glu)
             let dpw1 = s.zeros(R * 2 * w)
             b.workers.rowBlocks { r0, n in
                 Activations.gluBackward(dx: dpw1 + r0 * 2 * w, dout: dglu + r0 * w, x: a.pw1 + r0 * 2 * w, rows: n, cols: w)

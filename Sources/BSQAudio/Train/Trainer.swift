@@ -146,12 +146,16 @@ public final class Trainer {
             let elapsed = Date().timeIntervalSince(runStart), rate = Double(done - firstStep) / max(elapsed, 1e-9)
             progress?.update(done, note: String(format: "loss %.4f  L1 %.2f dB  %.2f steps/s  ETA %@", r.total,
                                                r.l1 * (c.db_max - c.db_min) / 2, rate, Trainer.clock(Double(t.steps - done) / rate)))
-            if let validation, done % t.val_every == 0 || done == t.steps {
+            let interrupted = Interruption.signal != 0
+            let validating = validation != nil && (done % t.val_every == 0 || done == t.steps)
+            let saving = done % t.checkpoint_every == 0 || interrupted || done == t.steps
+            // validation and checkpoints make buffers of their own: not on top of the step's
+            if validating || saving { step.releaseMemory() }
+            if let validation, validating {
                 progress?.finish()
                 try validate(validation)
             }
-            let interrupted = Interruption.signal != 0
-            if done % t.checkpoint_every == 0 || interrupted || done == t.steps {
+            if saving {
                 progress?.finish()
                 lastSaved = try checkpoint(final: done == t.steps)
                 try plot?(logPath)

@@ -41,6 +41,14 @@ public final class TrainingStep {
     /// Floats the activations and the backward's temporaries took at most.
     public var arenaHighWater: Int { activations.highWater + scratch.highWater }
 
+    /// Gives the activations' memory back to the system (before validation
+    /// or a checkpoint, so that their own buffers do not come on top); the
+    /// next step maps it again in one piece.
+    public func releaseMemory() {
+        activations.trim()
+        scratch.trim()
+    }
+
     /// Runs forward and backward on `mel` [batch, frames, n_mels] (dB);
     /// writes ∂loss/∂params into `grads` (overwritten) and updates the
     /// BatchNorm running statistics inside `params`.
@@ -51,7 +59,7 @@ public final class TrainingStep {
         scratch.reset()
         grads.initialize(repeating: 0, count: layout.count)
         let pass = Pass(config: c, weights: Weights(params, layout), batch: batch, threads: threads, arena: activations,
-                        training: true, running: ParameterBuffer(params))
+                        scratch: scratch, training: true, running: ParameterBuffer(params))
         let R = pass.rows
         var result = Result()
         result.tokens = [UInt64](repeating: 0, count: R)
