@@ -74,7 +74,7 @@ print(f'{statistics.median(r):.4f} {int(open(sys.argv[2]).read().split()[-1]) / 
     rm -rf "$run"
 }
 want train && for preset in ${TRAIN_PRESETS:-tiny small}; do
-    steps=6; [ "$preset" = small ] && steps=4
+    steps=${TRAIN_STEPS:-6}; [ "$preset" = small ] && steps=${SMALL_STEPS:-4}
     declare -A sps=() mb=()
     for _ in $(seq "${TRAIN_RUNS:-2}"); do
         for side in OLD NEW; do
