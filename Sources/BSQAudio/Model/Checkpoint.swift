@@ -119,6 +119,7 @@ public struct Checkpoint: Sendable {
             case .zeros: continue
             case .ones: for i in 0..<s.count { w[s.offset + i] = 1 }
             case .normal(let std): for i in 0..<s.count { w[s.offset + i] = Float(std * rng.normal()) }
+            case .normalAround(let mean, let std): for i in 0..<s.count { w[s.offset + i] = Float(mean + std * rng.normal()) }
             }
         }
         return Checkpoint(config: config, weights: w)

@@ -6,6 +6,8 @@ public struct Parameter: Sendable, Hashable {
     public enum Initial: Sendable, Hashable {
         /// Normal with mean 0 and this standard deviation.
         case normal(Double)
+        /// Normal with this mean and standard deviation.
+        case normalAround(Double, Double)
         case zeros
         case ones
     }
