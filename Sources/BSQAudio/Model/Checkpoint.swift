@@ -21,7 +21,7 @@ public struct Checkpoint: Sendable {
     public let sha256: String
 
     /// Key prefixes of training state that may share the file with the weights.
-    public static let statePrefixes = ["ema.", "optimizer."]
+    public static let statePrefixes = ["ema.", "optimizer.", "discriminator.", "disc_optimizer."]
 
     public init(config: ModelConfig, weights: [Float], name: String? = nil) {
         self.config = config
@@ -111,18 +111,7 @@ public struct Checkpoint: Sendable {
     /// biases 0, norm weights 1, BatchNorm running mean 0 and variance 1),
     /// normal draws from one generator in the layout's order.
     public static func initialized(_ config: ModelConfig, seed: UInt64) -> Checkpoint {
-        let layout = ParameterLayout(config)
-        var w = [Float](repeating: 0, count: layout.count)
-        var rng = SplitMix64(seed: seed)
-        for s in layout.slots {
-            switch s.initial {
-            case .zeros: continue
-            case .ones: for i in 0..<s.count { w[s.offset + i] = 1 }
-            case .normal(let std): for i in 0..<s.count { w[s.offset + i] = Float(std * rng.normal()) }
-            case .normalAround(let mean, let std): for i in 0..<s.count { w[s.offset + i] = Float(mean + std * rng.normal()) }
-            }
-        }
-        return Checkpoint(config: config, weights: w)
+        Checkpoint(config: config, weights: ParameterLayout(config).initialValues(seed: seed))
     }
 }
 

@@ -29,4 +29,19 @@ public enum Patches {
             for b in 0..<c.patch_freq { mel[m + b] = min(max(lo + (patches[p + b] + 1) / 2 * span, lo), hi) }
         }
     }
+
+    /// Un-patchifies [tokens, pt·pf] into a [frames, n_mels] image as they are
+    /// (the normalized space, no dB mapping); `clamp` limits them to [−1, 1].
+    public static func image(_ out: UnsafeMutablePointer<Float>, patches: UnsafePointer<Float>, _ c: ModelConfig, clamp: Bool) {
+        forEachRun(c) { m, p in
+            for b in 0..<c.patch_freq { out[m + b] = clamp ? min(max(patches[p + b], -1), 1) : patches[p + b] }
+        }
+    }
+
+    /// Patchifies a [frames, n_mels] image (e.g. a gradient) as it is into [tokens, pt·pf].
+    public static func patches(_ out: UnsafeMutablePointer<Float>, image: UnsafePointer<Float>, _ c: ModelConfig) {
+        forEachRun(c) { m, p in
+            for b in 0..<c.patch_freq { out[p + b] = image[m + b] }
+        }
+    }
 }

@@ -68,6 +68,22 @@ public struct ParameterLayout: Sendable {
     public init(_ c: ModelConfig) { self = BSQNetwork(c).layout }
 
     public func slot(_ name: String) -> Parameter? { index[name].map { slots[$0] } }
+
+    /// Fresh values: every tensor as its layer asks, the normal draws from one
+    /// generator seeded with `seed`, in the layout's order.
+    public func initialValues(seed: UInt64) -> [Float] {
+        var w = [Float](repeating: 0, count: count)
+        var rng = SplitMix64(seed: seed)
+        for s in slots {
+            switch s.initial {
+            case .zeros: continue
+            case .ones: for i in 0..<s.count { w[s.offset + i] = 1 }
+            case .normal(let std): for i in 0..<s.count { w[s.offset + i] = Float(std * rng.normal()) }
+            case .normalAround(let mean, let std): for i in 0..<s.count { w[s.offset + i] = Float(mean + std * rng.normal()) }
+            }
+        }
+        return w
+    }
 }
 
 /// Read-only pointers to every parameter of a layout: into one flat buffer,

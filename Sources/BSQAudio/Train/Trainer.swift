@@ -96,6 +96,10 @@ public final class Trainer {
         let step = TrainingStep(config: c, batch: t.batch, recompute: t.recompute, threads: threads)
         step.loss = t.loss(c)
         step.loss.threads = threads
+        if state.run.disc.enabled {
+            step.adversarial = AdversarialStep(model: c, config: state.run.disc, batch: t.batch, threads: threads)
+        }
+        var discGrads = [Float](repeating: 0, count: state.discriminator?.layout.count ?? 0)
         let prefetch = BatchPrefetcher(data, batch: t.batch, from: state.step)
         defer { prefetch.stop() }
         var grads = [Float](repeating: 0, count: state.layout.count)
@@ -107,10 +111,23 @@ public final class Trainer {
             let s = state.step
             let mel = try prefetch.take(s)
             let lr = t.learningRate(step: s)
+            let disc = state.discriminator
+            var discParams = disc?.params ?? []
             let r = state.params.withUnsafeMutableBufferPointer { p in
                 grads.withUnsafeMutableBufferPointer { g in
-                    mel.withUnsafeBufferPointer { m in step.run(params: p.baseAddress!, grads: g.baseAddress!, mel: m.baseAddress!, step: s) }
+                    discParams.withUnsafeMutableBufferPointer { d in
+                        discGrads.withUnsafeMutableBufferPointer { dg in
+                            mel.withUnsafeBufferPointer { m in
+                                step.run(params: p.baseAddress!, grads: g.baseAddress!, mel: m.baseAddress!, step: s,
+                                         disc: disc == nil ? nil : d.baseAddress!, discGrads: disc == nil ? nil : dg.baseAddress!)
+                            }
+                        }
+                    }
                 }
+            }
+            if let disc {
+                disc.params = discParams      // running statistics of its calls
+                if r.adversarial != nil { discGrads.withUnsafeMutableBufferPointer { disc.apply(grads: $0.baseAddress!, run: state.run, step: s) } }
             }
             guard r.total.isFinite else {
                 throw BSQError("step \(s + 1): the loss is \(r.total); lower train.lr or raise train.warmup")
@@ -138,6 +155,10 @@ public final class Trainer {
                 o["grad_norm"] = .number(Double(norm))
                 o["code_entropy"] = .number(codes.entropy)
                 o["code_usage"] = JSONValue(codes.distinct)
+                if let a = r.adversarial {
+                    o["g_loss"] = .number(a.gLoss); o["d_loss"] = .number(a.dLoss); o["d_weight"] = .number(a.dWeight)
+                    o["logits_real"] = .number(a.logitsReal); o["logits_fake"] = .number(a.logitsFake)
+                }
                 o["steps_per_s"] = .number(Double(windowSteps) / seconds)
                 o["samples_per_s"] = .number(Double(windowSteps * t.batch) / seconds)
                 write(o)

@@ -94,6 +94,39 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     }
 }
 
+/// Adversarial training with the PatchGAN discriminator (`disc` in the run
+/// configuration; off unless `weight` > 0). From step `start` on, the
+/// generator's loss gains d_weight·g_loss (d_weight adaptive, from the
+/// gradients at `decoder.conv_out.weight`, times `weight`; or `weight` alone),
+/// and each step ends with one discriminator step on the same batch.
+public struct DiscConfig: Codable, Sendable, Equatable {
+    public var start = 0
+    public var weight = 0.0
+    public var ndf = 64
+    public var layers = 3
+    /// Peak learning rate of the discriminator's AdamW (nil: `train.lr`), same warmup and cosine.
+    public var lr: Double?
+    public var adaptive = true
+
+    public init() {}
+
+    public var enabled: Bool { weight > 0 }
+
+    public func validate(_ model: ModelConfig) throws {
+        func need(_ ok: Bool, _ what: String) throws { if !ok { throw BSQError("disc config: \(what)") } }
+        try need(start >= 0, "start must be >= 0 (got \(start))")
+        try need(weight >= 0 && weight.isFinite, "weight must be >= 0 (got \(weight))")
+        try need(ndf > 0 && ndf <= 1024, "ndf must be in 1...1024 (got \(ndf))")
+        try need(layers >= 1 && layers <= 8, "layers must be in 1...8 (got \(layers))")
+        try need(lr.map { $0 > 0 && $0.isFinite } ?? true, "lr must be > 0")
+        if enabled {
+            let shapes = Discriminator(ndf: 1, layers: layers).shapes(height: model.frames, width: model.n_mels)
+            try need(shapes.allSatisfy { $0.outHeight > 0 && $0.outWidth > 0 },
+                     "\(layers) layers need chunks of at least \(1 << (layers + 2)) frames and mel bands (the model has \(model.frames) × \(model.n_mels))")
+        }
+    }
+}
+
 /// The whole configuration of a run: the model (the `config` of docs/model.md) and the
 /// optimisation (`TrainConfig`), resolved from a preset, an optional JSON file
 /// `{"model": {...}, "train": {...}}` and single-field overrides
@@ -102,10 +135,12 @@ public struct TrainConfig: Codable, Sendable, Equatable {
 public struct RunConfig: Sendable, Equatable {
     public var model: ModelConfig
     public var train: TrainConfig
+    public var disc: DiscConfig
 
-    public init(model: ModelConfig, train: TrainConfig) {
+    public init(model: ModelConfig, train: TrainConfig, disc: DiscConfig = DiscConfig()) {
         self.model = model
         self.train = train
+        self.disc = disc
     }
 
     /// `base` (the model of an `--init` file) takes the place of the preset.
@@ -115,6 +150,8 @@ public struct RunConfig: Sendable, Equatable {
         }
         var model = try dictionary(base)
         var train = try dictionary(TrainConfig())
+        var disc = try dictionary(DiscConfig())
+        let discKeys = Set(Mirror(reflecting: DiscConfig()).children.compactMap(\.label))
         let modelKeys = Set(Mirror(reflecting: ModelConfig()).children.compactMap(\.label))
         let trainKeys = Set(Mirror(reflecting: TrainConfig()).children.compactMap(\.label))
         func set(_ section: String, _ key: String, _ value: Any, from origin: String) throws {
@@ -125,8 +162,11 @@ public struct RunConfig: Sendable, Equatable {
             case "train":
                 guard trainKeys.contains(key) else { throw BSQError("\(origin): unknown field 'train.\(key)'") }
                 train[key] = value
+            case "disc":
+                guard discKeys.contains(key) else { throw BSQError("\(origin): unknown field 'disc.\(key)'") }
+                disc[key] = value
             default:
-                throw BSQError("\(origin): unknown section '\(section)' (expected model or train)")
+                throw BSQError("\(origin): unknown section '\(section)' (expected model, train or disc)")
             }
         }
         if let file {
@@ -152,7 +192,8 @@ public struct RunConfig: Sendable, Equatable {
             try set(section, key, value, from: "--set")
         }
         let c = RunConfig(model: try decode(ModelConfig.self, model, section: "model"),
-                          train: try decode(TrainConfig.self, train, section: "train"))
+                          train: try decode(TrainConfig.self, train, section: "train"),
+                          disc: try decode(DiscConfig.self, disc, section: "disc"))
         try c.validate()
         return c
     }
@@ -160,13 +201,16 @@ public struct RunConfig: Sendable, Equatable {
     public func validate() throws {
         try model.validate()
         try train.validate()
+        try disc.validate(model)
     }
 
     /// `{"model": {...}, "train": {...}}`, as stored in checkpoints under `run`.
     public var json: String {
         let m = (try? JSONValue.parse(model.json)) ?? .null
         let t = (try? JSONValue.parse(String(decoding: try JSONEncoder.sorted.encode(train), as: UTF8.self))) ?? .null
-        return JSONValue.object(JSONObject(["model": m, "train": t])).serialized()
+        var o = JSONObject(["model": m, "train": t])
+        if disc.enabled { o["disc"] = (try? JSONValue.parse(String(decoding: try JSONEncoder.sorted.encode(disc), as: UTF8.self))) ?? .null }
+        return JSONValue.object(o).serialized()
     }
 
     public static func decode(json text: String) throws -> RunConfig {
@@ -174,7 +218,9 @@ public struct RunConfig: Sendable, Equatable {
               let m = top["model"] as? [String: Any], let t = top["train"] as? [String: Any] else {
             throw BSQError("run config: not a {\"model\", \"train\"} object")
         }
-        let c = RunConfig(model: try decode(ModelConfig.self, m, section: "model"), train: try decode(TrainConfig.self, t, section: "train"))
+        let d = top["disc"] as? [String: Any] ?? [:]
+        let c = RunConfig(model: try decode(ModelConfig.self, m, section: "model"), train: try decode(TrainConfig.self, t, section: "train"),
+                          disc: try decode(DiscConfig.self, d.isEmpty ? try dictionary(DiscConfig()) : d, section: "disc"))
         try c.validate()
         return c
     }

@@ -19,6 +19,8 @@ public final class TrainingState {
     public let decay: [Bool]
     /// Where a fine-tuned run started (`--init`): `{"path", "name", "sha256"}` as JSON; saved as `init`.
     public var origin: String?
+    /// The discriminator of an adversarial run (`disc.weight` > 0).
+    public var discriminator: DiscriminatorState?
 
     /// A fresh run: weights initialised from `run.train.seed` (or taken from `weights`).
     public init(run: RunConfig, weights: [Float]? = nil) {
@@ -27,6 +29,7 @@ public final class TrainingState {
         params = weights ?? Checkpoint.initialized(run.model, seed: run.train.seed).weights
         ema = params
         optimizer = TrainingState.adamW(run.train, count: layout.count)
+        discriminator = run.disc.enabled ? DiscriminatorState(run: run) : nil
         step = 0
         decay = TrainingState.decayMask(layout)
     }
@@ -41,17 +44,7 @@ public final class TrainingState {
         let run: RunConfig
         do { run = try RunConfig.decode(json: text) } catch let e as BSQError { throw BSQError("\(path): \(e.message)") }
         let layout = ParameterLayout(run.model)
-        func read(_ prefix: String) throws -> [Float] {
-            var out = [Float](repeating: 0, count: layout.count)
-            try out.withUnsafeMutableBufferPointer { o in
-                for s in layout.slots {
-                    guard let e = file.entry(prefix + s.name) else { throw BSQError("\(path): missing tensor '\(prefix + s.name)'") }
-                    guard e.shape == s.shape else { throw BSQError("\(path): tensor '\(prefix + s.name)' has shape \(e.shape), expected \(s.shape)") }
-                    try file.floats(e, into: o.baseAddress! + s.offset)
-                }
-            }
-            return out
-        }
+        func read(_ prefix: String) throws -> [Float] { try TrainingState.read(file, layout, prefix: prefix, path: path) }
         var optimizer = TrainingState.adamW(run.train, count: layout.count)
         optimizer.m = try read("optimizer.exp_avg.")
         optimizer.v = try read("optimizer.exp_avg_sq.")
@@ -64,6 +57,20 @@ public final class TrainingState {
         self.step = step
         decay = TrainingState.decayMask(layout)
         origin = file.metadata["init"]
+        discriminator = run.disc.enabled ? try DiscriminatorState(run: run, file: file, path: path) : nil
+    }
+
+    /// The tensors of `layout` under `prefix` in `file`, checked.
+    static func read(_ file: SafeTensors, _ layout: ParameterLayout, prefix: String, path: String) throws -> [Float] {
+        var out = [Float](repeating: 0, count: layout.count)
+        try out.withUnsafeMutableBufferPointer { o in
+            for s in layout.slots {
+                guard let e = file.entry(prefix + s.name) else { throw BSQError("\(path): missing tensor '\(prefix + s.name)'") }
+                guard e.shape == s.shape else { throw BSQError("\(path): tensor '\(prefix + s.name)' has shape \(e.shape), expected \(s.shape)") }
+                try file.floats(e, into: o.baseAddress! + s.offset)
+            }
+        }
+        return out
     }
 
     /// A fresh run starting from the weights of `start` (read from `path`);
@@ -107,8 +114,9 @@ public final class TrainingState {
         for (prefix, values) in [("ema.", ema), ("optimizer.exp_avg.", optimizer.m), ("optimizer.exp_avg_sq.", optimizer.v)] {
             for s in layout.slots { extra.append((prefix + s.name, s.shape, Array(values[s.offset..<(s.offset + s.count)]))) }
         }
-        try Checkpoint(config: run.model, weights: params).write(to: path, extra: extra, metadata: [
+        let disc = discriminator?.saved
+        try Checkpoint(config: run.model, weights: params).write(to: path, extra: extra + (disc?.tensors ?? []), metadata: [
             ("run", run.json), ("step", String(step)), ("optimizer_step", String(optimizer.step)),
-        ] + (origin.map { [("init", $0)] } ?? []))
+        ] + (origin.map { [("init", $0)] } ?? []) + (disc?.metadata ?? []))
     }
 }

@@ -12,6 +12,8 @@ public final class TrainingStep {
     /// Pass the decoder's gradient through the quantizer to u (BSQ-ViT's
     /// straight-through estimator, ∂q/∂u = 1/√L); off only for gradient checks.
     public var straightThrough = true
+    /// The discriminator's part of each step from `disc.start` on (nil: none).
+    public var adversarial: AdversarialStep?
     public let batch: Int
     /// Gradient checkpointing: keep only each block's input in the forward
     /// and run the block forward again in the backward.
@@ -36,6 +38,8 @@ public final class TrainingStep {
         public var quantizer = BSQLoss.QuantizerTerms()
         public var lambdaQ = 0.0
         public var tokens: [UInt64] = []
+        /// The adversarial terms, on steps that had them.
+        public var adversarial: AdversarialStep.Terms?
     }
 
     /// Floats the activations and the backward's temporaries took at most.
@@ -47,13 +51,18 @@ public final class TrainingStep {
     public func releaseMemory() {
         activations.trim()
         scratch.trim()
+        adversarial?.releaseMemory()
     }
 
     /// Runs forward and backward on `mel` [batch, frames, n_mels] (dB);
     /// writes ∂loss/∂params into `grads` (overwritten) and updates the
-    /// BatchNorm running statistics inside `params`.
+    /// BatchNorm running statistics inside `params`. With `adversarial` and
+    /// from its start step, the loss gains the generator's term (the
+    /// discriminator's weights in `disc`), and `discGrads` receives the
+    /// gradients of the discriminator's own step on the same batch.
     public func run(params: UnsafeMutablePointer<Float>, grads: UnsafeMutablePointer<Float>,
-                    mel: UnsafePointer<Float>, step: Int) -> Result {
+                    mel: UnsafePointer<Float>, step: Int,
+                    disc: UnsafeMutablePointer<Float>? = nil, discGrads: UnsafeMutablePointer<Float>? = nil) -> Result {
         let c = config, L = c.embed_dim, pd = c.patchDim
         activations.reset()
         scratch.reset()
@@ -75,12 +84,22 @@ public final class TrainingStep {
         result.lambdaQ = loss.lambdaQ(step: step)
         result.total = result.l1 + result.lambdaQ * result.quantizer.lq
         for i in 0..<(R * L) { du[i] *= Float(result.lambdaQ) }
+        var adversarialTerms: AdversarialStep.Terms?
+        if let adversarial, step >= adversarial.config.start, let disc {
+            let t = adversarial.generator(y: dec.y, f: dec.f, dy: dy, disc: disc)
+            result.total += t.dWeight * t.gLoss
+            adversarialTerms = t
+        }
 
         // backward: decoder, through the quantizer, encoder
         let b = Backward(pass: pass, grads: ParameterBuffer(grads), scratch: scratch)
         let dq = network.decodeBackward(b, dec, dy: dy, recompute: recompute)
         if straightThrough { BSQQuantizer.straightThrough(du: du, dq: dq, count: R * L, bits: L) }
         network.encodeBackward(b, enc, du: du, recompute: recompute)
+        if var t = adversarialTerms, let disc, let discGrads {
+            adversarial!.discriminatorStep(x: enc.x, y: dec.y, disc: disc, grads: discGrads, terms: &t)
+            result.adversarial = t
+        }
         return result
     }
 }
