@@ -209,4 +209,44 @@ final class TrainCLITests: XCTestCase {
         let overall = try JSONValue.parse(String(metrics.stdoutText.split(separator: "\n").last ?? ""))
         XCTAssertEqual(overall["mae"]?.number ?? .infinity, l1, accuracy: 1e-3, "the codec tools reproduce the validation")
     }
+
+    /// Adversarial training (disc.weight > 0): the discriminator joins at disc.start, its
+    /// terms are logged, a run resumed from a checkpoint ends with the same bytes, an
+    /// export leaves the discriminator out, and a discriminator too deep for the chunk is refused.
+    func testAdversarialRunResumesExactlyAndExportsWithoutTheDiscriminator() throws {
+        let dir = TempDir()
+        let audio = try audioFolder(dir)
+        XCTAssertEqual(try Tool.run("mel", ["-q", "-o", dir.path("data.mel"), audio]).status, 0)
+        let args = ["train", "-q", "--steps", "12", "--batch", "2", "--seed", "3", "--set", "disc.weight=0.5", "--set", "disc.ndf=8",
+                    "--set", "disc.layers=2", "--set", "disc.start=4", "--set", "train.checkpoint_every=6", "--set", "train.keep=5"] + Self.micro
+        let whole = try Tool.run("bsq-train", args + ["-o", dir.path("whole"), dir.path("data.mel")])
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        let lines = try String(contentsOfFile: dir.path("whole/log.jsonl"), encoding: .utf8).split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 12)
+        for (i, line) in lines.enumerated() {
+            let o = try JSONValue.parse(line)
+            for k in ["g_loss", "d_loss", "d_weight", "logits_real", "logits_fake"] {
+                XCTAssertEqual(o[k]?.number != nil, i >= 4, "step \(i + 1) \(k)")
+            }
+        }
+        // resume from the step-6 checkpoint in another folder: the same final bytes
+        try FileManager.default.createDirectory(atPath: dir.path("cut"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: dir.path("whole/step-00000006.safetensors"), toPath: dir.path("cut/step-00000006.safetensors"))
+        let resumed = try Tool.run("bsq-train", ["train", "-q", "--resume", dir.path("cut"), dir.path("data.mel")])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertEqual(try SafeTensors(path: dir.path("whole/model.safetensors")).sha256, try SafeTensors(path: dir.path("cut/model.safetensors")).sha256)
+        let saved = try SafeTensors(path: dir.path("whole/model.safetensors"))
+        XCTAssertTrue(saved.entries.contains { $0.name == "discriminator.network.0.weight" })
+        XCTAssertTrue(saved.entries.contains { $0.name.hasPrefix("disc_optimizer.exp_avg.") })
+        // the codec tools and export take the model without it
+        let ex = try Tool.run("bsq-train", ["export", dir.path("whole/model.safetensors"), "-o", dir.path("model.safetensors")])
+        XCTAssertEqual(ex.status, 0, ex.stderr)
+        XCTAssertFalse(try SafeTensors(path: dir.path("model.safetensors")).entries.contains { $0.name.hasPrefix("disc") })
+        XCTAssertEqual(try Tool.shell("bsq-encode -m '\(dir.path("whole/model.safetensors"))' '\(dir.path("data.mel"))' | bsq-tensor info").status, 0)
+        let deep = try Tool.run("bsq-train", ["train", "-q", "-o", dir.path("deep"), "--set", "disc.weight=1", "--set", "disc.layers=6"]
+                                + Self.micro + [dir.path("data.mel")])
+        XCTAssertNotEqual(deep.status, 0)
+        XCTAssertTrue(deep.stderr.contains("disc config: 6 layers need chunks of at least"), deep.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path("deep")))
+    }
 }
