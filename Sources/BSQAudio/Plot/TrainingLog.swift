@@ -80,6 +80,9 @@ public struct TrainingLog: Sendable {
         ("code entropy (bits)", ["code_entropy", "val_code_entropy", "val_entropy"]),
         ("distinct codes", ["code_usage", "val_code_usage"]),
         ("steps per second", ["steps_per_s"]),
+        ("adversarial losses", ["g_loss", "d_loss"]),
+        ("discriminator logits", ["logits_real", "logits_fake"]),
+        ("adaptive weight", ["d_weight"]),
     ]
 
     /// The default panels over the keys present in `logs`: one per group
