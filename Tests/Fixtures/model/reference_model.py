@@ -27,6 +27,14 @@ PyTorch/BSQ-ViT one):
     one, momentum 0.1 (torch.nn.BatchNorm1d's rule).
   * Positional embeddings are added after the patch / post-quant projection
     and before ln_pre.
+  * Masked (SimMIM-style) pre-training, only for a config with "mask_token": true
+    (an optional field; the parameter encoder.mask_token [width] exists only then):
+    encode_chunks(X, mask=M), M [B, N] (bool, or 0/1), replaces the patch embedding
+    of every masked token by mask_token before the positional embedding is added,
+    h[b, n] = (M[b, n] ? mask_token : patch_embed(p)[b, n]) + positional_embedding[n].
+    loss(X, step, mask=M, l1_over="masked") takes the L1 mean over the elements of
+    the masked patches only (element (b, t, f) belongs to token
+    (t // patch_time)·nf + f // patch_freq); l1_over="all" (the default) over all.
 """
 import json
 import math
@@ -104,8 +112,11 @@ def expected_shapes(c):
                   f"{p}.mlp.c_proj.weight": [w, m], f"{p}.mlp.c_proj.bias": [w]})
         return s
 
-    s = {"encoder.patch_embed.weight": [w, P], "encoder.positional_embedding": [N, w],
-         "encoder.ln_pre.weight": [w], "encoder.ln_pre.bias": [w]}
+    s = {"encoder.patch_embed.weight": [w, P]}
+    if c.get("mask_token", False):
+        s["encoder.mask_token"] = [w]
+    s.update({"encoder.positional_embedding": [N, w],
+              "encoder.ln_pre.weight": [w], "encoder.ln_pre.bias": [w]})
     for i in range(c["layers"]):
         s.update(block(f"encoder.blocks.{i}"))
     s.update({"encoder.ln_post.weight": [w], "encoder.ln_post.bias": [w],
@@ -306,6 +317,10 @@ class Encoder(nn.Module):
         super().__init__()
         w = c["width"]
         self.patch_embed = Linear(P, w, bias=False)
+        if c.get("mask_token", False):
+            self.mask_token = _p(w)                                              # masked pre-training only
+        else:
+            self.mask_token = None
         self.positional_embedding = _p(N, w)
         self.ln_pre = LayerNorm(w)
         self.blocks = nn.ModuleList(Block(c) for _ in range(c["layers"]))
@@ -372,12 +387,27 @@ class BSQAudioModel(nn.Module):
         return p.reshape(B, self.nt * pt, self.nf * pf)
 
     # -- steps 3-6 on whole chunks
-    def encode_chunks(self, X, trace=None):
-        """X [B, frames, n_mels] dB → (h [B, N, w] after ln_post, z [B, N, L], u [B, N, L])."""
+    def token_mask(self, mask, B):
+        """mask [B, N] (bool or 0/1) → bool [B, N]; raises when it does not fit."""
+        m = torch.as_tensor(mask)
+        if list(m.shape) != [B, self.N]:
+            raise ValueError(f"mask must be [{B}, {self.N}], got {list(m.shape)}")
+        return m != 0
+
+    def encode_chunks(self, X, trace=None, mask=None):
+        """X [B, frames, n_mels] dB → (h [B, N, w] after ln_post, z [B, N, L], u [B, N, L]).
+        mask [B, N] (optional, needs encoder.mask_token): a masked token's patch embedding
+        is replaced by mask_token before the positional embedding is added."""
         e = self.encoder
         x = self.normalize(X)
         p = self.patchify(x)
-        h = e.patch_embed(p) + e.positional_embedding
+        emb = e.patch_embed(p)
+        if mask is not None:
+            if e.mask_token is None:
+                raise ValueError("a mask needs a config with \"mask_token\": true")
+            m = self.token_mask(mask, X.shape[0])
+            emb = torch.where(m[..., None], e.mask_token, emb)
+        h = emb + e.positional_embedding
         if trace is not None:
             trace["enc.x"] = x
             trace["enc.patches"] = p
@@ -483,16 +513,28 @@ class BSQAudioModel(nn.Module):
 
     # -- training objective (docs/model.md, "Training loss")
     def loss(self, X, step, beta=0.25, gamma0=1.0, gamma=1.0, zeta=1.0, inv_temp=1.0,
-             lq=0.1, ramp_steps=2000, ramp_mult=3.0):
+             lq=0.1, ramp_steps=2000, ramp_mult=3.0, mask=None, l1_over="all"):
         """X [B, frames, n_mels] dB chunks; uses batch statistics in BatchNorm when self.training.
+        mask [B, N] (optional): masked pre-training (see encode_chunks); l1_over "all" takes the
+        L1 mean over every element, "masked" over the elements of the masked patches only.
         Returns (loss, dict of the terms)."""
         L, G = self.L, self.config["group_size"]
-        _, _, u = self.encode_chunks(X)
+        if l1_over not in ("all", "masked"):
+            raise ValueError(f"l1_over must be all or masked, got {l1_over!r}")
+        if l1_over == "masked" and mask is None:
+            raise ValueError("l1_over='masked' needs a mask")
+        _, _, u = self.encode_chunks(X) if mask is None else self.encode_chunks(X, mask=mask)
         s = torch.where(u > 0, 1.0, -1.0).to(u.dtype)                            # sign, zero → −1
         q = (u + (s - u).detach()) / math.sqrt(L)                                # straight through, ∂q/∂u = 1/√L
         y, _ = self.decode_chunks(q)
         x = self.normalize(X)
-        l1 = (torch.clamp(y, -1.0, 1.0) - x).abs().mean()
+        err = (torch.clamp(y, -1.0, 1.0) - x).abs()
+        if l1_over == "all":
+            l1 = err.mean()
+        else:
+            m = self.token_mask(mask, X.shape[0]).to(err.dtype)                  # [B, N]
+            me = self.unpatchify(m[..., None].expand(-1, -1, self.P))             # [B, frames, n_mels]
+            l1 = (err * me).sum() / me.sum()
         uf = u.reshape(-1, L)
         H = lambda p, dim: -(p * torch.log(p + 1e-8)).sum(dim)
         if self.config["persample_entropy"] == "group":
