@@ -249,4 +249,26 @@ final class TrainCLITests: XCTestCase {
         XCTAssertTrue(deep.stderr.contains("disc config: 6 layers need chunks of at least"), deep.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path("deep")))
     }
+
+    /// Masked pre-training: a model with a mask token trains with masks, the codec
+    /// tools run it (never masking); masks without a token are refused by name.
+    func testMaskedPretrainingRunsAndItsModelEncodes() throws {
+        let dir = TempDir()
+        let audio = try audioFolder(dir)
+        XCTAssertEqual(try Tool.run("mel", ["-q", "-o", dir.path("data.mel"), audio]).status, 0)
+        let args = ["train", "-q", "--steps", "4", "--batch", "2"] + Self.micro + ["--set", "train.mask_ratio=0.5", "--set", "train.mask_loss=masked"]
+        let refused = try Tool.run("bsq-train", args + ["-o", dir.path("no"), dir.path("data.mel")])
+        XCTAssertEqual(refused.status, 64, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("mask_ratio needs a model with a mask token (model.mask_token=true)"), refused.stderr)
+        let r = try Tool.run("bsq-train", args + ["--set", "model.mask_token=true", "-o", dir.path("run"), dir.path("data.mel")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let ck = try Checkpoint(path: dir.path("run/model.safetensors"))
+        XCTAssertTrue(ck.config.hasMaskToken)
+        XCTAssertNotNil(ck.layout.slot("encoder.mask_token"))
+        let run = try RunConfig.decode(json: try SafeTensors(path: dir.path("run/model.safetensors")).metadata["run"] ?? "")
+        XCTAssertEqual(run.train.maskRatio, 0.5)
+        XCTAssertTrue(run.train.maskedLossOnly)
+        let codes = try Tool.shell("bsq-encode -m '\(dir.path("run/model.safetensors"))' '\(dir.path("data.mel"))' | bsq-tensor info")
+        XCTAssertEqual(codes.status, 0, codes.stderr)
+    }
 }

@@ -7,6 +7,8 @@
 public struct BSQNetwork: Sendable {
     public let config: ModelConfig
     public let patchEmbed: Dense
+    /// `encoder.mask_token` [width], in models made for masked pre-training.
+    public let maskToken: Parameter?
     public let encoder: TransformerStack
     public let quantEmbed: Dense
     public let postQuantEmbed: Dense
@@ -18,8 +20,9 @@ public struct BSQNetwork: Sendable {
     public init(_ c: ModelConfig) {
         config = c
         var p = ParameterBuilder()
-        (patchEmbed, encoder) = p.scope("encoder") {
-            (Dense(&$0, in: c.patchDim, out: c.width, bias: false, weightName: "patch_embed.weight"), TransformerStack(&$0, c))
+        (patchEmbed, maskToken, encoder) = p.scope("encoder") {
+            (Dense(&$0, in: c.patchDim, out: c.width, bias: false, weightName: "patch_embed.weight"),
+             c.hasMaskToken ? $0.tensor("mask_token", [c.width], .normal(0.02)) : nil, TransformerStack(&$0, c))
         }
         quantEmbed = p.scope("quant_embed") { Dense(&$0, in: c.width, out: c.embed_dim) }
         postQuantEmbed = p.scope("post_quant_embed") { Dense(&$0, in: c.embed_dim, out: c.width) }
@@ -38,11 +41,15 @@ public struct BSQNetwork: Sendable {
         public var stack: TransformerStack.Cache
         public var z: UnsafeMutablePointer<Float>
         public var u: UnsafeMutablePointer<Float>
+        var mask: UnsafePointer<Bool>?
     }
 
     /// Mel chunks [batch, frames, n_mels] (dB) → tokens [batch · tokens].
+    /// With `mask` [batch · tokens] (masked pre-training), the patch
+    /// embeddings of the masked tokens are replaced by `encoder.mask_token`
+    /// before the positional embedding is added.
     public func encode(_ pass: Pass, mel: UnsafePointer<Float>, tokens: UnsafeMutablePointer<UInt64>,
-                       recompute: Bool = false) -> EncoderCache {
+                       recompute: Bool = false, mask: UnsafePointer<Bool>? = nil) -> EncoderCache {
         let c = config, a = pass.arena, R = pass.rows, L = c.embed_dim
         let x = a.allocate(R * c.patchDim)
         pass.workers.tasks(pass.batch) { b, _ in
@@ -50,6 +57,11 @@ public struct BSQNetwork: Sendable {
         }
         let h = a.allocate(R * c.width)
         patchEmbed.forward(pass.weights, h, x, on: pass.workers)
+        if let mask {
+            guard let maskToken else { preconditionFailure("masking needs a model with a mask token") }
+            let t = pass.weights[maskToken]
+            for r in 0..<R where mask[r] { (h + r * c.width).update(from: t, count: c.width) }
+        }
         let stack = encoder.forward(pass, h, recompute: recompute)
         let z = a.allocate(R * L)
         quantEmbed.forward(pass.weights, z, stack.out, on: pass.workers)
@@ -58,7 +70,7 @@ public struct BSQNetwork: Sendable {
             if u != z { (u + r0 * L).update(from: z + r0 * L, count: n * L) }
             BSQQuantizer.quantize(u + r0 * L, rows: n, bits: L, tokens: tokens + r0)
         }
-        return EncoderCache(x: x, stack: stack, z: z, u: u)
+        return EncoderCache(x: x, stack: stack, z: z, u: u, mask: mask)
     }
 
     /// The decoder's activations: the code vectors `q` [rows, L], the
@@ -113,6 +125,14 @@ public struct BSQNetwork: Sendable {
         let dy = s.zeros(R * c.width)
         quantEmbed.backward(b.w, b.grads, dx: dy, dout: dz, x: e.stack.out, on: b.workers)
         let dh = encoder.backward(b, e.stack, dout: dy, recompute: recompute)
+        if let mask = e.mask, let maskToken {
+            // masked rows took the token, not the patch embedding
+            let g = b.grads[maskToken], w = c.width
+            for r in 0..<R where mask[r] {
+                Vector.add(g, dh + r * w, w)
+                (dh + r * w).initialize(repeating: 0, count: w)
+            }
+        }
         patchEmbed.backward(b.w, b.grads, dx: nil, dout: dh, x: e.x, on: b.workers)
     }
 }

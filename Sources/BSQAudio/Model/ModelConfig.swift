@@ -24,11 +24,14 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     /// the kit's `mel` defaults; written only when set).
     public var sample_rate: Int?
     public var hop_length: Int?
+    /// A learned `encoder.mask_token` [width] for masked pre-training (absent: none).
+    public var mask_token: Bool?
 
     public init() {}
 
     public static let defaultSampleRate = 16000, defaultHopLength = 160
     public var sampleRate: Int { sample_rate ?? ModelConfig.defaultSampleRate }
+    public var hasMaskToken: Bool { mask_token ?? false }
     public var hopLength: Int { hop_length ?? ModelConfig.defaultHopLength }
     /// Seconds per mel frame and per chunk of `frames` frames.
     public var frameSeconds: Double { Double(hopLength) / Double(sampleRate) }
@@ -143,6 +146,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         o["db_min"] = .number(db_min); o["db_max"] = .number(db_max)
         if let sample_rate { o["sample_rate"] = JSONValue(sample_rate) }
         if let hop_length { o["hop_length"] = JSONValue(hop_length) }
+        if let mask_token { o["mask_token"] = .bool(mask_token) }
         return JSONValue.object(o).serialized()
     }
 }

@@ -194,6 +194,26 @@ public struct BSQLoss: Sendable {
         return (h, d)
     }
 
+    /// The L1 over the rows [rows, cols] (patches) where `mask` is set, as
+    /// masked pre-training's `mask_loss masked` takes it; dy is 0 on the other rows.
+    public static func l1(_ y: UnsafePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, cols: Int, mask: UnsafePointer<Bool>,
+                          dy: UnsafeMutablePointer<Float>) -> Double {
+        let n = (0..<rows).reduce(0) { $0 + (mask[$1] ? cols : 0) }
+        guard n > 0 else { dy.initialize(repeating: 0, count: rows * cols); return 0 }
+        var s = 0.0
+        let inv = 1 / Float(n)
+        for r in 0..<rows {
+            let o = r * cols
+            guard mask[r] else { (dy + o).initialize(repeating: 0, count: cols); continue }
+            for i in o..<(o + cols) {
+                let c = min(max(y[i], -1), 1), d = c - x[i]
+                s += Double(abs(d))
+                dy[i] = (y[i] < -1 || y[i] > 1 || d == 0) ? 0 : (d > 0 ? inv : -inv)
+            }
+        }
+        return s / Double(n)
+    }
+
     /// mean |clamp(y, −1, 1) − x| and (optional) its gradient in y (0 outside [−1, 1]).
     public static func l1(_ y: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count: Int, dy: UnsafeMutablePointer<Float>?) -> Double {
         var s = 0.0

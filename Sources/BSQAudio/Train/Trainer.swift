@@ -96,6 +96,7 @@ public final class Trainer {
         let step = TrainingStep(config: c, batch: t.batch, recompute: t.recompute, threads: threads)
         step.loss = t.loss(c)
         step.loss.threads = threads
+        step.maskedLossOnly = t.maskedLossOnly
         if state.run.disc.enabled {
             step.adversarial = AdversarialStep(model: c, config: state.run.disc, batch: t.batch, threads: threads)
         }
@@ -113,13 +114,17 @@ public final class Trainer {
             let lr = t.learningRate(step: s)
             let disc = state.discriminator
             var discParams = disc?.params ?? []
+            let masks = t.maskRatio > 0 ? data.masks(step: s, size: t.batch, ratio: t.maskRatio) : []
             let r = state.params.withUnsafeMutableBufferPointer { p in
                 grads.withUnsafeMutableBufferPointer { g in
                     discParams.withUnsafeMutableBufferPointer { d in
                         discGrads.withUnsafeMutableBufferPointer { dg in
                             mel.withUnsafeBufferPointer { m in
-                                step.run(params: p.baseAddress!, grads: g.baseAddress!, mel: m.baseAddress!, step: s,
-                                         disc: disc == nil ? nil : d.baseAddress!, discGrads: disc == nil ? nil : dg.baseAddress!)
+                                masks.withUnsafeBufferPointer { k in
+                                    step.run(params: p.baseAddress!, grads: g.baseAddress!, mel: m.baseAddress!, step: s,
+                                             mask: masks.isEmpty ? nil : k.baseAddress!,
+                                             disc: disc == nil ? nil : d.baseAddress!, discGrads: disc == nil ? nil : dg.baseAddress!)
+                                }
                             }
                         }
                     }

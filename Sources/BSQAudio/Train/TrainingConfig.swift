@@ -46,6 +46,14 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var keep = 3
     /// Gradient checkpointing: keep block inputs only, recompute in the backward.
     public var recompute = false
+    /// Masked pre-training (SimMIM style): the share of each sample's patches
+    /// whose embeddings are replaced by `encoder.mask_token` (absent: 0), and
+    /// whether the L1 is over all patches or the masked ones (`all`, `masked`).
+    public var mask_ratio: Double?
+    public var mask_loss: String?
+
+    public var maskRatio: Double { mask_ratio ?? 0 }
+    public var maskedLossOnly: Bool { mask_loss == "masked" }
 
     public init() {}
 
@@ -72,6 +80,8 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         try need(val_every > 0, "val_every must be > 0 (got \(val_every))")
         try need(checkpoint_every > 0, "checkpoint_every must be > 0 (got \(checkpoint_every))")
         try need(keep > 0, "keep must be > 0 (got \(keep))")
+        try need(maskRatio >= 0 && maskRatio < 1, "mask_ratio must be in [0, 1) (got \(maskRatio))")
+        try need(mask_loss.map { ["all", "masked"].contains($0) } ?? true, "mask_loss must be all or masked (got \(mask_loss ?? ""))")
     }
 
     /// The loss of docs/model.md with this run's coefficients.
@@ -202,6 +212,9 @@ public struct RunConfig: Sendable, Equatable {
         try model.validate()
         try train.validate()
         try disc.validate(model)
+        if train.maskRatio > 0 && !model.hasMaskToken {
+            throw BSQError("train config: mask_ratio needs a model with a mask token (model.mask_token=true)")
+        }
     }
 
     /// `{"model": {...}, "train": {...}}`, as stored in checkpoints under `run`.

@@ -123,6 +123,24 @@ public final class TrainingData: @unchecked Sendable {
         out.update(from: crop, count: crop.count)
     }
 
+    /// Masked pre-training's masks of step `step`: for each sample i of it,
+    /// ⌊ratio·N⌋ of its N tokens chosen uniformly (a partial Fisher–Yates
+    /// shuffle seeded by the seed and i, like the crops): [size · N].
+    public func masks(step: Int, size: Int, ratio: Double) -> [Bool] {
+        let n = model.tokens, k = Int((ratio * Double(n)).rounded(.down))
+        var out = [Bool](repeating: false, count: size * n)
+        for j in 0..<size {
+            let i = step * size + j
+            var rng = SplitMix64(seed: seed ^ (0x9A3C_5B1E_D2F4_8607 &* UInt64(i + 1)))
+            var order = Array(0..<n)
+            for t in 0..<k {
+                order.swapAt(t, t + Int(rng.next() % UInt64(n - t)))
+                out[j * n + order[t]] = true
+            }
+        }
+        return out
+    }
+
     /// The mel of step `step`: [batch, frames, n_mels]; nil when `cancelled`
     /// turns true between two samples.
     public func batch(step: Int, size: Int, cancelled: () -> Bool = { false }) throws -> [Float]? {

@@ -15,6 +15,8 @@ public final class TrainingStep {
     /// The discriminator's part of each step from `disc.start` on (nil: none).
     public var adversarial: AdversarialStep?
     public let batch: Int
+    /// Masked pre-training's loss: the L1 over the masked patches only (`train.mask_loss masked`).
+    public var maskedLossOnly = false
     /// Gradient checkpointing: keep only each block's input in the forward
     /// and run the block forward again in the backward.
     public let recompute: Bool
@@ -56,12 +58,14 @@ public final class TrainingStep {
 
     /// Runs forward and backward on `mel` [batch, frames, n_mels] (dB);
     /// writes ∂loss/∂params into `grads` (overwritten) and updates the
-    /// BatchNorm running statistics inside `params`. With `adversarial` and
+    /// BatchNorm running statistics inside `params`. With `mask` [batch·tokens]
+    /// the masked tokens' patch embeddings are replaced by the mask token
+    /// (masked pre-training). With `adversarial` and
     /// from its start step, the loss gains the generator's term (the
     /// discriminator's weights in `disc`), and `discGrads` receives the
     /// gradients of the discriminator's own step on the same batch.
     public func run(params: UnsafeMutablePointer<Float>, grads: UnsafeMutablePointer<Float>,
-                    mel: UnsafePointer<Float>, step: Int,
+                    mel: UnsafePointer<Float>, step: Int, mask: UnsafePointer<Bool>? = nil,
                     disc: UnsafeMutablePointer<Float>? = nil, discGrads: UnsafeMutablePointer<Float>? = nil) -> Result {
         let c = config, L = c.embed_dim, pd = c.patchDim
         activations.reset()
@@ -74,12 +78,16 @@ public final class TrainingStep {
         result.tokens = [UInt64](repeating: 0, count: R)
 
         // forward: encoder and quantizer, decoder from the codes
-        let enc = result.tokens.withUnsafeMutableBufferPointer { network.encode(pass, mel: mel, tokens: $0.baseAddress!, recompute: recompute) }
+        let enc = result.tokens.withUnsafeMutableBufferPointer { network.encode(pass, mel: mel, tokens: $0.baseAddress!, recompute: recompute, mask: mask) }
         let dec = result.tokens.withUnsafeBufferPointer { network.decode(pass, tokens: $0.baseAddress!, recompute: recompute) }
 
         // loss (L1 in the normalized patch space equals L1 over the un-patchified mel)
         let dy = scratch.zeros(R * pd), du = scratch.zeros(R * L)
-        result.l1 = BSQLoss.l1(dec.y, enc.x, count: R * pd, dy: dy)
+        if let mask, maskedLossOnly {
+            result.l1 = BSQLoss.l1(dec.y, enc.x, rows: R, cols: pd, mask: mask, dy: dy)
+        } else {
+            result.l1 = BSQLoss.l1(dec.y, enc.x, count: R * pd, dy: dy)
+        }
         result.quantizer = loss.quantizer(enc.u, tokens: R, du: du)
         result.lambdaQ = loss.lambdaQ(step: step)
         result.total = result.l1 + result.lambdaQ * result.quantizer.lq
