@@ -106,7 +106,8 @@ if [ -n "$GAN" ]; then
 			printf '%-7s %s; %s\n' "$side" "$(wav-metrics "$W/ref" "$W/$side" 2>/dev/null | tail -1)" "$(python3 experiment/wave_report.py "$W/ref" "$W/$side")"
 		done
 	} | tee -a "$EXP/report.txt"
-	first=$( (ls "$W/ref" | grep -v espeak || ls "$W/ref") | head -1); first=${first%.wav}   # a recorded voice when there is one
+	# a recorded voice (the Debian packages' human speech) when there is one, not a synthesizer's
+	first=$( (ls "$W/ref" | grep -E 'klettres|ktuberling|asterisk|alsa' || ls "$W/ref") | head -1); first=${first%.wav}
 	bsq-tensor cat --key "$first" "$W/ref.mel" > "$W/clip.mel"
 	bsq-tensor cat --key "$first" "$W/before.mel" > "$W/clip.before.mel"
 	bsq-tensor cat --key "$first" "$W/gan.mel" > "$W/clip.gan.mel"
