@@ -9,13 +9,6 @@ import XCTest
 /// tokenizer's gradients with the generator's term, the discriminator step's
 /// gradients and the discriminator's running statistics after its three calls.
 final class AdversarialStepTests: XCTestCase {
-    func tensor(_ f: SafeTensors, _ name: String) throws -> [Float] {
-        guard let e = f.entry(name) else { throw BSQError("fixture lacks \(name)") }
-        var out = [Float](repeating: 0, count: e.count)
-        try out.withUnsafeMutableBufferPointer { try f.floats(e, into: $0.baseAddress!) }
-        return out
-    }
-
     func testOneAdversarialStepMatchesPyTorch() throws {
         let want = try SafeTensors(path: Repo.fixture("model/expected_micro18_adv.safetensors").path)
         let meta = { (k: String) in Double(want.metadata[k] ?? "") ?? .nan }
@@ -29,7 +22,7 @@ final class AdversarialStepTests: XCTestCase {
         step.adversarial = AdversarialStep(model: c, config: disc, batch: 2, threads: 2)
         let d = step.adversarial!.discriminator
         var dParams = [Float](repeating: 0, count: d.layout.count)
-        for s in d.layout.slots { dParams.replaceSubrange(s.offset..<(s.offset + s.count), with: try tensor(want, "disc.init." + s.name)) }
+        for s in d.layout.slots { dParams.replaceSubrange(s.offset..<(s.offset + s.count), with: try want.floats(named: "disc.init." + s.name)) }
         var params = ck.weights, grads = [Float](repeating: 0, count: params.count), dGrads = [Float](repeating: 0, count: d.layout.count)
         let r = step.run(params: &params, grads: &grads, mel: mel, step: 500, disc: &dParams, discGrads: &dGrads)
         let a = try XCTUnwrap(r.adversarial)
@@ -51,14 +44,14 @@ final class AdversarialStepTests: XCTestCase {
         }
         for s in step.layout.slots {
             let running = s.name.contains("running_")
-            let ref = try tensor(want, (running ? "running." : "grad.") + s.name)
+            let ref = try want.floats(named: (running ? "running." : "grad.") + s.name)
             compare(running ? params[s.offset..<(s.offset + s.count)] : grads[s.offset..<(s.offset + s.count)], ref, s.name,
                     structuralZero: s.name.hasSuffix("depthwise_conv.bias"))
         }
         let normalized = Set(d.layers.filter { $0.norm != nil }.map(\.bias))
         for s in d.layout.slots {
             let running = s.name.hasSuffix("running_mean") || s.name.hasSuffix("running_var")
-            let ref = try tensor(want, (running ? "disc.running." : "disc.grad.") + s.name)
+            let ref = try want.floats(named: (running ? "disc.running." : "disc.grad.") + s.name)
             compare(running ? dParams[s.offset..<(s.offset + s.count)] : dGrads[s.offset..<(s.offset + s.count)], ref, s.name,
                     structuralZero: normalized.contains(s))
         }

@@ -8,13 +8,6 @@ import XCTest
 /// reference_discriminator.py, fixture by make_disc_fixture.py), and the
 /// 2-D convolution by finite differences.
 final class DiscriminatorTests: XCTestCase {
-    func tensor(_ f: SafeTensors, _ name: String) throws -> [Float] {
-        guard let e = f.entry(name) else { throw BSQError("fixture lacks \(name)") }
-        var out = [Float](repeating: 0, count: e.count)
-        try out.withUnsafeMutableBufferPointer { try f.floats(e, into: $0.baseAddress!) }
-        return out
-    }
-
     func assertClose(_ got: [Float], _ want: [Float], _ what: String, tolerance: Double = 1e-4, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(got.count, want.count, what, file: file, line: line)
         let top = max(Double(want.map(abs).max() ?? 0), 1e-6)
@@ -33,8 +26,8 @@ final class DiscriminatorTests: XCTestCase {
             guard let shape = f.entry("real")?.shape, shape.count == 4 else { throw BSQError("fixture lacks real") }
             let (batch, height, width) = (shape[0], shape[2], shape[3])
             var params = [Float](repeating: 0, count: d.layout.count)
-            for s in d.layout.slots { params.replaceSubrange(s.offset..<(s.offset + s.count), with: try tensor(f, s.name)) }
-            var real = try tensor(f, "real"), fake = try tensor(f, "fake")
+            for s in d.layout.slots { params.replaceSubrange(s.offset..<(s.offset + s.count), with: try f.floats(named: s.name)) }
+            var real = try f.floats(named: "real"), fake = try f.floats(named: "fake")
             let arena = Arena(), scratch = Arena()
             try params.withUnsafeMutableBufferPointer { pb in
                 let w = Weights(pb.baseAddress!, d.layout), running = ParameterBuffer(pb.baseAddress!)
@@ -45,8 +38,8 @@ final class DiscriminatorTests: XCTestCase {
                 let cf = fake.withUnsafeMutableBufferPointer { d.forward(w, images: $0.baseAddress!, batch: batch, height: height, width: width,
                                                                         running: running, arena: arena, threads: 2) }
                 let n = batch * d.shapes(height: height, width: width).last!.outputCount
-                assertClose(Array(UnsafeBufferPointer(start: cr.logits, count: n)), try tensor(f, "logits_real"), "\(name) logits_real")
-                assertClose(Array(UnsafeBufferPointer(start: cf.logits, count: n)), try tensor(f, "logits_fake"), "\(name) logits_fake")
+                assertClose(Array(UnsafeBufferPointer(start: cr.logits, count: n)), try f.floats(named: "logits_real"), "\(name) logits_real")
+                assertClose(Array(UnsafeBufferPointer(start: cf.logits, count: n)), try f.floats(named: "logits_fake"), "\(name) logits_fake")
                 var dReal = [Float](repeating: 0, count: n), dFake = dReal
                 let dLoss = AdversarialLoss.hingeD(real: cr.logits, fake: cf.logits, count: n, dReal: &dReal, dFake: &dFake)
                 XCTAssertEqual(dLoss, meta("d_loss"), accuracy: 1e-5 * max(1, abs(meta("d_loss"))))
@@ -56,22 +49,22 @@ final class DiscriminatorTests: XCTestCase {
                 }
                 for s in d.layout.slots {
                     if s.name.hasSuffix("running_mean") || s.name.hasSuffix("running_var") {
-                        if let want = try? tensor(f, "running_after_d." + s.name) {
+                        if let want = try? f.floats(named: "running_after_d." + s.name) {
                             assertClose(Array(pb[s.offset..<(s.offset + s.count)]), want, "\(name) \(s.name) after the step")
                         }
                     } else if normalized.contains(s) {
                         // a conv bias that feeds a training-mode BatchNorm is removed by it: its true
                         // gradient is 0 and both sides hold float32 noise, compared in absolute terms
-                        let got = Array(grads[s.offset..<(s.offset + s.count)]), want = try tensor(f, "grad." + s.name)
+                        let got = Array(grads[s.offset..<(s.offset + s.count)]), want = try f.floats(named: "grad." + s.name)
                         XCTAssertLessThanOrEqual(zip(got, want).map { abs($0 - $1) }.max() ?? 0, 1e-5, "\(name) grad \(s.name)")
                     } else {
-                        assertClose(Array(grads[s.offset..<(s.offset + s.count)]), try tensor(f, "grad." + s.name), "\(name) grad \(s.name)")
+                        assertClose(Array(grads[s.offset..<(s.offset + s.count)]), try f.floats(named: "grad." + s.name), "\(name) grad \(s.name)")
                     }
                 }
             }
             // the generator's term on a fresh copy: g_loss and its gradient at the fake images
             var fresh = [Float](repeating: 0, count: d.layout.count)
-            for s in d.layout.slots { fresh.replaceSubrange(s.offset..<(s.offset + s.count), with: try tensor(f, s.name)) }
+            for s in d.layout.slots { fresh.replaceSubrange(s.offset..<(s.offset + s.count), with: try f.floats(named: s.name)) }
             try fresh.withUnsafeMutableBufferPointer { pb in
                 let w = Weights(pb.baseAddress!, d.layout)
                 arena.reset(); scratch.reset()
@@ -82,9 +75,9 @@ final class DiscriminatorTests: XCTestCase {
                 let gLoss = AdversarialLoss.generator(fake: c.logits, count: n, dFake: &dFake)
                 XCTAssertEqual(gLoss, meta("g_loss"), accuracy: 1e-5 * max(1, abs(meta("g_loss"))))
                 let dx = d.backward(w, c, dlogits: dFake, grads: nil, inputGradient: true, scratch: scratch, threads: 1)!
-                assertClose(Array(UnsafeBufferPointer(start: dx, count: fake.count)), try tensor(f, "grad_fake"), "\(name) grad_fake")
+                assertClose(Array(UnsafeBufferPointer(start: dx, count: fake.count)), try f.floats(named: "grad_fake"), "\(name) grad_fake")
             }
-            let nll = try tensor(f, "nll_grad"), g = try tensor(f, "g_grad")
+            let nll = try f.floats(named: "nll_grad"), g = try f.floats(named: "g_grad")
             XCTAssertEqual(AdversarialLoss.adaptiveWeight(nllGrad: nll, gGrad: g, count: nll.count, weight: 0.5), meta("d_weight"),
                            accuracy: 1e-5 * meta("d_weight"))
         }

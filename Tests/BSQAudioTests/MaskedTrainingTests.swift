@@ -8,13 +8,6 @@ import XCTest
 /// masked ones, against PyTorch autograd (Tests/Fixtures/model/make_mask_fixture.py);
 /// and the seeded masks a run draws.
 final class MaskedTrainingTests: XCTestCase {
-    func tensor(_ f: SafeTensors, _ name: String) throws -> [Float] {
-        guard let e = f.entry(name) else { throw BSQError("fixture lacks \(name)") }
-        var out = [Float](repeating: 0, count: e.count)
-        try out.withUnsafeMutableBufferPointer { try f.floats(e, into: $0.baseAddress!) }
-        return out
-    }
-
     func testOneMaskedStepMatchesPyTorch() throws {
         let want = try SafeTensors(path: Repo.fixture("model/expected_micro18_mask.safetensors").path)
         let ck = try Checkpoint(path: Repo.fixture("model/micro18.safetensors").path)
@@ -25,11 +18,11 @@ final class MaskedTrainingTests: XCTestCase {
         let plain = Dictionary(uniqueKeysWithValues: ck.layout.slots.map { ($0.name, $0) }), weights = ck.weights
         var initial = [Float](repeating: 0, count: layout.count)
         for s in layout.slots {
-            let values = s.name == "encoder.mask_token" ? try tensor(want, "init.encoder.mask_token")
+            let values = s.name == "encoder.mask_token" ? try want.floats(named: "init.encoder.mask_token")
                 : Array(weights[plain[s.name]!.offset..<(plain[s.name]!.offset + s.count)])
             initial.replaceSubrange(s.offset..<(s.offset + s.count), with: values)
         }
-        let mask = try tensor(want, "mask").map { $0 != 0 }
+        let mask = try want.floats(named: "mask").map { $0 != 0 }
         XCTAssertEqual(mask.filter { $0 }.count, 12)
         let frame = try decodeFrames(try Repo.fixtureData("model/mel_input.bsqt"))[0]
         let mel = Array(try frame.values(as: Float.self)[0..<(2 * c.frames * c.n_mels)])
@@ -43,7 +36,7 @@ final class MaskedTrainingTests: XCTestCase {
             XCTAssertEqual(r.total, meta("total"), accuracy: 1e-4 * meta("total"), variant)
             var worst = 0.0
             for s in layout.slots where !s.name.contains("running_") {
-                let ref = try tensor(want, "\(variant).grad." + s.name), got = grads[s.offset..<(s.offset + s.count)]
+                let ref = try want.floats(named: "\(variant).grad." + s.name), got = grads[s.offset..<(s.offset + s.count)]
                 let err = zip(got, ref).map { abs(Double($0) - Double($1)) }.max() ?? 0
                 if s.name.hasSuffix("depthwise_conv.bias") {   // removed by BatchNorm: true gradient 0, float32 noise on both sides
                     XCTAssertLessThanOrEqual(err, 1e-5, "\(variant) \(s.name)")

@@ -157,3 +157,13 @@ extension Repo {
     /// The bytes of any file.
     public static func read(_ path: String) throws -> [UInt8] { Array(try Data(contentsOf: URL(fileURLWithPath: path))) }
 }
+
+extension SafeTensors {
+    /// A tensor of a fixture file as floats (widened), or an error naming it.
+    public func floats(named name: String) throws -> [Float] {
+        guard let e = entry(name) else { throw BSQError("fixture lacks \(name)") }
+        var out = [Float](repeating: 0, count: e.count)
+        try out.withUnsafeMutableBufferPointer { try floats(e, into: $0.baseAddress!) }
+        return out
+    }
+}

@@ -18,9 +18,6 @@ public final class BSQModel {
         BLAS.setThreads(1)
     }
 
-    /// Floats the activations took at most so far (for memory reports).
-    public var arenaHighWater: Int { arena.highWater }
-
     private func pass(_ weights: Weights, batch: Int) -> Pass {
         arena.reset()
         return Pass(config: config, weights: weights, batch: batch, threads: threads, arena: arena, training: false)

@@ -44,9 +44,6 @@ public final class TrainingStep {
         public var adversarial: AdversarialStep.Terms?
     }
 
-    /// Floats the activations and the backward's temporaries took at most.
-    public var arenaHighWater: Int { activations.highWater + scratch.highWater }
-
     /// Gives the activations' memory back to the system (before validation
     /// or a checkpoint, so that their own buffers do not come on top); the
     /// next step maps it again in one piece.
