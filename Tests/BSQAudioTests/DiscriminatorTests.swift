@@ -8,13 +8,6 @@ import XCTest
 /// reference_discriminator.py, fixture by make_disc_fixture.py), and the
 /// 2-D convolution by finite differences.
 final class DiscriminatorTests: XCTestCase {
-    func assertClose(_ got: [Float], _ want: [Float], _ what: String, tolerance: Double = 1e-4, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(got.count, want.count, what, file: file, line: line)
-        let top = max(Double(want.map(abs).max() ?? 0), 1e-6)
-        let err = zip(got, want).map { abs(Double($0) - Double($1)) }.max() ?? 0
-        XCTAssertLessThanOrEqual(err / top, tolerance, "\(what): max |Δ| \(err) against max \(top)", file: file, line: line)
-    }
-
     func testOneDiscriminatorStepAndTheGeneratorTermMatchPyTorch() throws {
         for name in ["expected_disc.safetensors", "expected_disc_nl2.safetensors"] {
             let path = Repo.fixture("model/" + name).path

@@ -167,3 +167,12 @@ extension SafeTensors {
         return out
     }
 }
+
+/// Asserts that `got` matches `want` within `tolerance` of want's largest magnitude.
+public func assertClose(_ got: [Float], _ want: [Float], _ what: String, tolerance: Double = 1e-4,
+                        file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(got.count, want.count, what, file: file, line: line)
+    let top = max(Double(want.map(abs).max() ?? 0), 1e-6)
+    let err = zip(got, want).map { abs(Double($0) - Double($1)) }.max() ?? 0
+    XCTAssertLessThanOrEqual(err / top, tolerance, "\(what): max |Δ| \(err) against max \(top)", file: file, line: line)
+}

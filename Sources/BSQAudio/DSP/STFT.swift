@@ -177,16 +177,20 @@ public struct STFT: Sendable {
             for j in 0..<pad { out[j] = 0; out[pad + len + j] = 0 }
             return
         }
-        let period = 2 * (len - 1)
-        func source(_ i: Int) -> Int {
-            if period == 0 { return 0 }
-            var m = i % period
-            if m < 0 { m += period }
-            return m >= len ? period - m : m
-        }
         for j in 0..<pad {
-            out[j] = y[source(j - pad)]
-            out[pad + len + j] = y[source(len + j)]
+            out[j] = y[reflectIndex(j - pad, length: len)]
+            out[pad + len + j] = y[reflectIndex(len + j, length: len)]
         }
+    }
+
+    /// The sample of a signal of `length` samples that numpy's "reflect"
+    /// padding puts at index `i` (any integer; mirrored without repeating the edge).
+    @inline(__always)
+    public static func reflectIndex(_ i: Int, length len: Int) -> Int {
+        let period = 2 * (len - 1)
+        if period == 0 { return 0 }
+        var m = i % period
+        if m < 0 { m += period }
+        return m >= len ? period - m : m
     }
 }

@@ -1,4 +1,4 @@
-/// LayerNorm over the last axis (eps 1e-5, biased variance):
+/// LayerNorm over the last axis (eps 1e-5 unless given, biased variance):
 ///     out = (x − mean) / √(var + eps) · weight + bias
 /// Mean and variance are accumulated in double. `mean`/`rstd` (per row) are
 /// the cache the backward pass needs.
@@ -7,7 +7,8 @@ public enum LayerNorm {
 
     public static func forward(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
                                weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, rows: Int, cols: Int,
-                               mean: UnsafeMutablePointer<Float>? = nil, rstd: UnsafeMutablePointer<Float>? = nil) {
+                               mean: UnsafeMutablePointer<Float>? = nil, rstd: UnsafeMutablePointer<Float>? = nil,
+                               eps: Double = LayerNorm.eps) {
         for r in 0..<rows {
             let xr = x + r * cols, o = out + r * cols
             var s = 0.0

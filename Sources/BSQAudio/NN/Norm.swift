@@ -2,9 +2,11 @@
 public struct Norm: Sendable {
     public let weight: Parameter, bias: Parameter
     public let width: Int
+    public let eps: Double
 
-    public init(_ p: inout ParameterBuilder, width: Int) {
+    public init(_ p: inout ParameterBuilder, width: Int, eps: Double = LayerNorm.eps) {
         self.width = width
+        self.eps = eps
         weight = p.tensor("weight", [width], .ones)
         bias = p.tensor("bias", [width], .zeros)
     }
@@ -14,7 +16,7 @@ public struct Norm: Sendable {
     public func forward(_ w: Weights, _ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int,
                         stats: RowStats? = nil, firstRow: Int = 0) {
         LayerNorm.forward(out, x, weight: w[weight], bias: w[bias], rows: rows, cols: width,
-                          mean: stats.map { $0.mean + firstRow }, rstd: stats.map { $0.rstd + firstRow })
+                          mean: stats.map { $0.mean + firstRow }, rstd: stats.map { $0.rstd + firstRow }, eps: eps)
     }
 
     /// Every row block of a pass.

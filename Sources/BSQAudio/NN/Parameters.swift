@@ -10,6 +10,8 @@ public struct Parameter: Sendable, Hashable {
         case normalAround(Double, Double)
         case zeros
         case ones
+        /// Every element this value.
+        case constant(Double)
     }
 
     public let name: String
@@ -78,6 +80,7 @@ public struct ParameterLayout: Sendable {
             switch s.initial {
             case .zeros: continue
             case .ones: for i in 0..<s.count { w[s.offset + i] = 1 }
+            case .constant(let v): for i in 0..<s.count { w[s.offset + i] = Float(v) }
             case .normal(let std): for i in 0..<s.count { w[s.offset + i] = Float(std * rng.normal()) }
             case .normalAround(let mean, let std): for i in 0..<s.count { w[s.offset + i] = Float(mean + std * rng.normal()) }
             }

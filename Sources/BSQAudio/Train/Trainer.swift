@@ -15,7 +15,7 @@ public final class Trainer {
     /// Where the steps done are shown (nil: nowhere).
     public var progress: ProgressDisplay?
     public var plot: ((String) throws -> Void)?
-    private var log: FileHandle?
+    private var log: RunLog?
 
     /// Checkpoint file of `step` in the run folder.
     public static func checkpointName(step: Int) -> String { String(format: "step-%08d.safetensors", step) }
@@ -52,33 +52,6 @@ public final class Trainer {
         return best.path
     }
 
-    /// Opens the log: a fresh run refuses an existing one; a resumed run keeps
-    /// its lines up to the resumed step (rewritten atomically) and appends.
-    private func openLog(resumed: Bool) throws {
-        let fm = FileManager.default
-        if fm.fileExists(atPath: logPath) {
-            guard resumed else { throw BSQError("\(logPath): exists (a new run does not overwrite a log)") }
-            let text = String(decoding: try ByteSource(path: logPath).readAll(), as: UTF8.self)
-            var kept = ""
-            for line in text.split(whereSeparator: \.isNewline) {
-                if let v = try? JSONValue.parse(String(line)), let s = v["step"]?.int, s > state.step { continue }
-                kept += line + "\n"
-            }
-            let f = try AtomicFile(path: logPath)
-            try f.write(Array(kept.utf8))
-            try f.commit()
-        } else {
-            guard fm.createFile(atPath: logPath, contents: nil) else { throw BSQError("\(logPath): cannot create the log") }
-        }
-        guard let h = FileHandle(forWritingAtPath: logPath) else { throw BSQError("\(logPath): cannot open the log") }
-        h.seekToEndOfFile()
-        log = h
-    }
-
-    private func write(_ o: JSONObject) {
-        log?.write(Data((JSONValue.object(o).serialized() + "\n").utf8))
-    }
-
     /// How a run ended: at its last step, or saved after `Interruption`
     /// (the signal number; the tool exits with 128 + it).
     public enum Outcome: Equatable {
@@ -91,8 +64,8 @@ public final class Trainer {
     @discardableResult
     public func run(resumed: Bool) throws -> Outcome {
         let t = state.run.train, c = state.run.model
-        try openLog(resumed: resumed)
-        defer { try? log?.close() }
+        log = try RunLog(path: logPath, keepingUpTo: resumed ? state.step : nil)
+        defer { log?.close() }
         let step = TrainingStep(config: c, batch: t.batch, recompute: t.recompute, threads: threads)
         step.loss = t.loss(c)
         step.loss.threads = threads
@@ -166,7 +139,7 @@ public final class Trainer {
                 }
                 o["steps_per_s"] = .number(Double(windowSteps) / seconds)
                 o["samples_per_s"] = .number(Double(windowSteps * t.batch) / seconds)
-                write(o)
+                log?.write(o)
                 windowStart = Date(); windowSteps = 0
             }
             let elapsed = Date().timeIntervalSince(runStart), rate = Double(done - firstStep) / max(elapsed, 1e-9)
@@ -208,7 +181,7 @@ public final class Trainer {
         o["code_usage"] = JSONValue(r.codes.distinct)
         o["usage"] = .number(r.codes.usage)
         o["bits_per_s"] = .number(r.codes.bitsPerSecond)
-        write(o)
+        log?.write(o)
     }
 
     /// Saves a step checkpoint (removing the oldest beyond `keep`), and at

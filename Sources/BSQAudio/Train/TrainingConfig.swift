@@ -158,49 +158,12 @@ public struct RunConfig: Sendable, Equatable {
         guard let base = base ?? ModelConfig.presets[preset] else {
             throw BSQError("--preset must be tiny, small or base (got \(preset))")
         }
-        var model = try dictionary(base)
-        var train = try dictionary(TrainConfig())
-        var disc = try dictionary(DiscConfig())
-        let discKeys = Set(Mirror(reflecting: DiscConfig()).children.compactMap(\.label))
-        let modelKeys = Set(Mirror(reflecting: ModelConfig()).children.compactMap(\.label))
-        let trainKeys = Set(Mirror(reflecting: TrainConfig()).children.compactMap(\.label))
-        func set(_ section: String, _ key: String, _ value: Any, from origin: String) throws {
-            switch section {
-            case "model":
-                guard modelKeys.contains(key) else { throw BSQError("\(origin): unknown field 'model.\(key)'") }
-                model[key] = value
-            case "train":
-                guard trainKeys.contains(key) else { throw BSQError("\(origin): unknown field 'train.\(key)'") }
-                train[key] = value
-            case "disc":
-                guard discKeys.contains(key) else { throw BSQError("\(origin): unknown field 'disc.\(key)'") }
-                disc[key] = value
-            default:
-                throw BSQError("\(origin): unknown section '\(section)' (expected model, train or disc)")
-            }
-        }
-        if let file {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw BSQError("\(file): \(String(cString: strerror(errno)))")
-            }
-            guard let top = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw BSQError("\(file): not a JSON object")
-            }
-            for (section, body) in top.sorted(by: { $0.key < $1.key }) {
-                guard let fields = body as? [String: Any] else {
-                    throw BSQError("\(file): '\(section)' must be an object")
-                }
-                for (k, v) in fields.sorted(by: { $0.key < $1.key }) { try set(section, k, v, from: file) }
-            }
-        }
-        for o in overrides {
-            guard let eq = o.firstIndex(of: "="), let dot = o[..<eq].firstIndex(of: ".") else {
-                throw BSQError("--set: expected section.field=value (got '\(o)')")
-            }
-            let section = String(o[..<dot]), key = String(o[o.index(after: dot)..<eq]), text = String(o[o.index(after: eq)...])
-            let value = (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: .fragmentsAllowed)) ?? text
-            try set(section, key, value, from: "--set")
-        }
+        var fields: [String: [String: Any]] = ["model": try dictionary(base), "train": try dictionary(TrainConfig()),
+                                               "disc": try dictionary(DiscConfig())]
+        try ConfigJSON.apply(file: file, overrides: overrides, to: &fields, sections: [
+            ("model", ConfigJSON.keys(ModelConfig())), ("train", ConfigJSON.keys(TrainConfig())), ("disc", ConfigJSON.keys(DiscConfig())),
+        ])
+        let model = fields["model"]!, train = fields["train"]!, disc = fields["disc"]!
         let c = RunConfig(model: try decode(ModelConfig.self, model, section: "model"),
                           train: try decode(TrainConfig.self, train, section: "train"),
                           disc: try decode(DiscConfig.self, disc, section: "disc"))
@@ -238,9 +201,7 @@ public struct RunConfig: Sendable, Equatable {
         return c
     }
 
-    private static func dictionary<T: Encodable>(_ value: T) throws -> [String: Any] {
-        try JSONSerialization.jsonObject(with: try JSONEncoder.sorted.encode(value)) as! [String: Any]
-    }
+    private static func dictionary<T: Encodable>(_ value: T) throws -> [String: Any] { try ConfigJSON.dictionary(value) }
 
     private static func decode<T: Decodable>(_ type: T.Type, _ fields: [String: Any], section: String) throws -> T {
         try ConfigJSON.decode(type, fields, section: section)
@@ -251,6 +212,52 @@ public struct RunConfig: Sendable, Equatable {
 /// `--config` files, `--set` values): a JSON object's fields decoded into a
 /// configuration type, errors naming `section.field`.
 enum ConfigJSON {
+    /// The fields of a configuration type, optional ones included.
+    static func keys<T>(_ value: T) -> Set<String> { Set(Mirror(reflecting: value).children.compactMap(\.label)) }
+
+    /// Sets the fields that a JSON file `{"section": {...}}` and then the
+    /// overrides `section.field=value` give, in that order; unknown sections
+    /// and fields are errors naming them and where they came from.
+    static func apply(file: String?, overrides: [String], to fields: inout [String: [String: Any]],
+                      sections: [(name: String, keys: Set<String>)]) throws {
+        func set(_ section: String, _ key: String, _ value: Any, from origin: String) throws {
+            guard let keys = sections.first(where: { $0.name == section })?.keys else {
+                let names = sections.map(\.name)
+                let expected = names.count > 1 ? names.dropLast().joined(separator: ", ") + " or " + names.last! : names.joined()
+                throw BSQError("\(origin): unknown section '\(section)' (expected \(expected))")
+            }
+            guard keys.contains(key) else { throw BSQError("\(origin): unknown field '\(section).\(key)'") }
+            fields[section, default: [:]][key] = value
+        }
+        if let file {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw BSQError("\(file): \(String(cString: strerror(errno)))")
+            }
+            guard let top = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw BSQError("\(file): not a JSON object")
+            }
+            for (section, body) in top.sorted(by: { $0.key < $1.key }) {
+                guard let f = body as? [String: Any] else {
+                    throw BSQError("\(file): '\(section)' must be an object")
+                }
+                for (k, v) in f.sorted(by: { $0.key < $1.key }) { try set(section, k, v, from: file) }
+            }
+        }
+        for o in overrides {
+            guard let eq = o.firstIndex(of: "="), let dot = o[..<eq].firstIndex(of: ".") else {
+                throw BSQError("--set: expected section.field=value (got '\(o)')")
+            }
+            let section = String(o[..<dot]), key = String(o[o.index(after: dot)..<eq]), text = String(o[o.index(after: eq)...])
+            let value = (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: .fragmentsAllowed)) ?? text
+            try set(section, key, value, from: "--set")
+        }
+    }
+
+    /// A configuration value as a JSON object's fields.
+    static func dictionary<T: Encodable>(_ value: T) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: try JSONEncoder.sorted.encode(value)) as! [String: Any]
+    }
+
     static func decode<T: Decodable>(_ type: T.Type, _ fields: [String: Any], section: String) throws -> T {
         let data = try JSONSerialization.data(withJSONObject: fields)
         do {

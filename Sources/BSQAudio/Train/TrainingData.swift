@@ -26,8 +26,7 @@ public final class TrainingData: @unchecked Sendable {
     public let seed: UInt64
     public let specAugment: SpecAugment?
     let spectrogram: MelSpectrogram
-    private var permutation: (epoch: Int, order: [Int])?
-    private let lock = NSLockLite()
+    private let order: EpochOrder
 
     /// Audio examples are analysed with `mel`'s defaults at the model's sample rate and hop.
     public init(examples: [Example], model: ModelConfig, seed: UInt64, specAugment: SpecAugment?) throws {
@@ -43,6 +42,7 @@ public final class TrainingData: @unchecked Sendable {
         self.seed = seed
         self.specAugment = specAugment
         spectrogram = MelSpectrogram(analysis)
+        order = EpochOrder(count: examples.count, seed: seed)
     }
 
     /// The examples named by command-line operands: folders of audio
@@ -94,18 +94,7 @@ public final class TrainingData: @unchecked Sendable {
     }
 
     /// Example index of sample `i` of the run.
-    func exampleIndex(sample i: Int) -> Int {
-        let n = examples.count, epoch = i / n
-        return lock.sync {
-            if permutation?.epoch != epoch {
-                var order = Array(0..<n)
-                var rng = SplitMix64(seed: seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(epoch + 1))
-                for k in stride(from: n - 1, to: 0, by: -1) { order.swapAt(k, Int(rng.next() % UInt64(k + 1))) }
-                permutation = (epoch, order)
-            }
-            return permutation!.order[i % n]
-        }
-    }
+    func exampleIndex(sample i: Int) -> Int { order.example(sample: i) }
 
     /// Sample `i`: `frames` rows of an example from a random offset (padded
     /// with db_min when the example is shorter), SpecAugment applied if on.
@@ -151,6 +140,29 @@ public final class TrainingData: @unchecked Sendable {
             try out.withUnsafeMutableBufferPointer { o in try sample(step * size + j, into: o.baseAddress! + j * n) }
         }
         return out
+    }
+}
+
+/// The order a run draws its examples in: sample i is example perm_e[i mod N]
+/// of epoch e = i div N, perm_e a Fisher–Yates shuffle seeded by (seed, e).
+final class EpochOrder: @unchecked Sendable {
+    let count: Int, seed: UInt64
+    private var permutation: (epoch: Int, order: [Int])?
+    private let lock = NSLockLite()
+
+    init(count: Int, seed: UInt64) { self.count = count; self.seed = seed }
+
+    func example(sample i: Int) -> Int {
+        let n = count, epoch = i / n
+        return lock.sync {
+            if permutation?.epoch != epoch {
+                var order = Array(0..<n)
+                var rng = SplitMix64(seed: seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(epoch + 1))
+                for k in stride(from: n - 1, to: 0, by: -1) { order.swapAt(k, Int(rng.next() % UInt64(k + 1))) }
+                permutation = (epoch, order)
+            }
+            return permutation!.order[i % n]
+        }
     }
 }
 
