@@ -14,9 +14,11 @@ struct BSQTrain: ToolCommand {
               bsq-train train --resume runs/tiny corpus/train/
               bsq-train init --preset tiny --bits 18 --seed 1 -o init.safetensors
               bsq-train export --f16 --name tiny18 runs/tiny/model.safetensors -o tiny18.safetensors
+              bsq-train vocoder --preset tiny --steps 20000 --val heldout/ -o runs/vocos corpus/train/
+              bsq-train vocoder --codec tiny18.safetensors --init runs/vocos/model.safetensors -o runs/vocos-ft corpus/train/
               mel a.wav | bsq-encode -m tiny18.safetensors | bsq-tensor info
             """,
-        subcommands: [Train.self, Init.self, Export.self])
+        subcommands: [Train.self, Vocoder.self, Init.self, Export.self])
 }
 
 struct Init: ParsableCommand {
@@ -190,8 +192,9 @@ struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write the weights a model runs with (the EMA copy when present) without the training state.",
         discussion: """
-            The output holds the tensors of docs/model.md only, as F32 or, with --f16, as F16 (half the \
-            size; readers widen them), with the model config in the metadata. Written atomically.
+            The output holds the tensors of docs/model.md only (of docs/vocoder.md for a vocoder \
+            checkpoint of bsq-train vocoder), as F32 or, with --f16, as F16 (half the size; readers \
+            widen them), with the configuration in the metadata. Written atomically.
             """)
 
     @Argument(help: ArgumentHelp("Checkpoint to read (e.g. RUN/model.safetensors).", valueName: "checkpoint"))
@@ -207,7 +210,167 @@ struct Export: ParsableCommand {
     var name: String?
 
     func run() throws {
+        if VocoderCheckpoint.isVocoder(path: checkpoint) {
+            let ck = try VocoderCheckpoint(path: checkpoint)
+            try (name.map { ck.renamed($0) } ?? ck).write(to: output, half: half)
+            return
+        }
         let ck = try Checkpoint(path: checkpoint)
         try (name.map { ck.renamed($0) } ?? ck).write(to: output, half: half)
+    }
+}
+
+struct Vocoder: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train the neural vocoder (mel2wav --vocoder) on folders of audio.",
+        discussion: """
+            Each step draws `batch` crops of `segment` mel frames (1 s at 101) with the samples they \
+            stand for, in an order that depends only on the seed and the step; runs the Vocos network \
+            (docs/vocoder.md) forward and backward with the multi-resolution mel L1 (x45) plus \
+            multi-resolution STFT loss, clips the gradient norm, and takes an AdamW step at the \
+            warmup-then-cosine learning rate, with the EMA of the weights beside them. With --codec \
+            MODEL the input frames are what that tokenizer gives back from its codes \
+            (bsq-decode(bsq-encode(mel))) and the target the original audio, so that the vocoder learns \
+            to undo the tokens' errors. The run folder, log, checkpoints, SIGINT and --resume behave \
+            as in bsq-train train; bsq-train export writes the shipped form.
+            """)
+
+    @Argument(help: ArgumentHelp("Training audio: folders or files.", valueName: "audio"))
+    var data: [String] = []
+
+    @Option(name: .customLong("list"), help: ArgumentHelp("A list of audio files (one path per line, or a TSV with a 'path' column).", valueName: "file"))
+    var lists: [String] = []
+
+    @Option(help: ArgumentHelp("Folder that relative paths in lists are resolved against.", valueName: "dir"))
+    var root: String?
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Run folder (created if missing; a new run refuses one that holds a run).", valueName: "dir"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("Continue a run: a checkpoint, or a run folder (its latest checkpoint).", valueName: "path"))
+    var resume: String?
+
+    @Option(help: "Vocoder preset: tiny or base (default: tiny).")
+    var preset: String?
+
+    @Option(name: .customLong("init"), help: ArgumentHelp("Fine-tune: start from the weights of this vocoder (its EMA weights when it has them) and its configuration, with a fresh optimizer and schedule.", valueName: "file"))
+    var initFrom: String?
+
+    @Option(help: ArgumentHelp("Fine-tune on this tokenizer's reconstructions: the input mel is bsq-decode(bsq-encode(mel)) with it.", valueName: "model"))
+    var codec: String?
+
+    @Option(help: ArgumentHelp("JSON file {\"vocoder\": {...}, \"train\": {...}} overriding the preset's fields.", valueName: "file"))
+    var config: String?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override one field, e.g. train.lr=1e-3 or vocoder.layers=4 (repeatable).", valueName: "section.field=value"))
+    var sets: [String] = []
+
+    @Option(help: "Training steps (train.steps; may be raised when resuming).")
+    var steps: Int?
+
+    @Option(help: "Crops per step (train.batch).")
+    var batch: Int?
+
+    @Option(help: "Peak learning rate (train.lr).")
+    var lr: Double?
+
+    @Option(help: "Seed of initialisation, data order and crops (train.seed).")
+    var seed: UInt64?
+
+    @Option(help: ArgumentHelp("Held-out audio, its first segment evaluated with the EMA weights every train.val_every steps (repeatable).", valueName: "path"))
+    var val: [String] = []
+
+    @Option(help: ArgumentHelp("JSON-lines log (default: RUN/log.jsonl).", valueName: "file"))
+    var log: String?
+
+    @Option(help: ArgumentHelp("Redraw the training curves (bsq-plot curves) into this PNG at every checkpoint.", valueName: "file"))
+    var plot: String?
+
+    @Option(help: "Workers of the training step (OpenBLAS runs single-threaded inside each).")
+    var threads: Int = 2
+
+    @Flag(name: .shortAndLong, help: "No progress bar or summary.")
+    var quiet = false
+
+    func validate() throws {
+        if output == nil && resume == nil { throw ValidationError("give a run folder with -o (or --resume)") }
+        if data.isEmpty && lists.isEmpty { throw ValidationError("no training audio (give folders, files or --list)") }
+        if threads < 1 || threads > 256 { throw ValidationError("--threads must be in 1...256") }
+        if initFrom != nil && preset != nil { throw ValidationError("--init takes the vocoder from its file; change fields with --set, not --preset") }
+        if resume != nil && (preset != nil || initFrom != nil || codec != nil || config != nil || !sets.isEmpty || batch != nil || lr != nil || seed != nil) {
+            throw ValidationError("a resumed run keeps its configuration (and its --codec); only --steps may change")
+        }
+        if resume == nil && initFrom == nil { _ = try configuration(base: nil) }
+    }
+
+    /// A new run's configuration; its errors are usage errors (exit 64).
+    func configuration(base: VocoderConfig?) throws -> VocoderRunConfig {
+        var shortcuts: [String] = []
+        if let steps { shortcuts.append("train.steps=\(steps)") }
+        if let batch { shortcuts.append("train.batch=\(batch)") }
+        if let lr { shortcuts.append("train.lr=\(lr)") }
+        if let seed { shortcuts.append("train.seed=\(seed)") }
+        do {
+            var run = try VocoderRunConfig.resolve(preset: preset ?? "tiny", file: config, overrides: sets + shortcuts)
+            if let base {
+                // the network comes from the --init file; --set vocoder.FIELD may still rename it
+                let named = run.vocoder.name
+                run.vocoder = base
+                if sets.contains(where: { $0.hasPrefix("vocoder.name=") }) { run.vocoder.name = named }
+                if sets.contains(where: { $0.hasPrefix("vocoder.") && !$0.hasPrefix("vocoder.name=") }) {
+                    throw BSQError("--init takes the vocoder from its file; only vocoder.name may be set")
+                }
+                try run.validate()
+            }
+            return run
+        } catch let e as BSQError { throw ValidationError(e.message) }
+    }
+
+    func run() throws {
+        let state: VocoderState
+        let directory = Trainer.folder(output: output, resuming: resume)
+        var codecPath = codec
+        if let resume {
+            let file = AudioInputs.isDirectory(resume) ? try Trainer.latest(in: resume) : resume
+            state = try VocoderState(resume: file, steps: steps)
+            if let recorded = state.codec, let v = try? JSONValue.parse(recorded) { codecPath = v["path"]?.string }
+        } else {
+            let start = try initFrom.map { try VocoderCheckpoint(path: $0) }
+            let run = try configuration(base: start?.config)
+            try Trainer.checkNewRun(folder: directory)
+            state = VocoderState(run: run)
+            if let start { state.params = start.weights; state.ema = start.weights }
+        }
+        let codecModel = try codecPath.map { try Checkpoint(path: $0) }
+        if let codecModel, let codecPath {
+            if let recorded = state.codec, let v = try? JSONValue.parse(recorded), let sha = v["sha256"]?.string, sha != codecModel.sha256 {
+                throw BSQError("--codec \(codecPath): not the tokenizer the run started with (its SHA-256 differs)")
+            }
+            var o = JSONObject()
+            o["path"] = .string(codecPath); o["name"] = .string(codecModel.name); o["sha256"] = .string(codecModel.sha256)
+            state.codec = JSONValue.object(o).serialized()
+        }
+        let v = state.run.vocoder, t = state.run.train
+        var audio = try AudioInputs.expand(data)
+        for l in lists { audio += try AudioInputs.fromList(l, root: root) }
+        for a in audio { _ = try SoundFile(path: a.path) }
+        let training = try VocoderData(examples: audio, config: v, segment: t.segment, seed: t.seed, codec: codecModel)
+        let heldOut = val.isEmpty ? nil : try VocoderData(examples: try AudioInputs.expand(val), config: v, segment: t.segment, seed: 0, codec: codecModel)
+        if !AudioInputs.isDirectory(directory) {
+            do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+                throw BSQError("\(directory): cannot create the run folder")
+            }
+        }
+        let trainer = VocoderTrainer(state: state, data: training, validation: heldOut, directory: directory, log: log, threads: threads)
+        trainer.progress = ProgressBar(total: t.steps, label: "steps", enabled: !quiet)
+        if let plot { trainer.plotCurves(into: plot) }
+        ToolProcess.deferInterrupts()
+        switch try trainer.run(resumed: resume != nil) {
+        case .finished(let saved):
+            if !quiet { ToolProcess.report("step \(state.step) of \(t.steps): saved \(saved)") }
+        case .interrupted(let signal, let saved):
+            ToolProcess.report("interrupted at step \(state.step); saved \(saved) (continue with --resume \(directory))")
+            ToolProcess.end(status: 128 + signal)
+        }
     }
 }

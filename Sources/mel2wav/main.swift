@@ -34,6 +34,9 @@ struct Mel2Wav: ToolCommand {
     @Option(help: ArgumentHelp("Audio format: wav (16-bit), wav-float, flac, ogg, opus or mp3 (default: by the extension of -o FILE, else wav).", valueName: "format"))
     var format: SoundFile.Format?
 
+    @Option(help: ArgumentHelp("How frames become audio: griffin-lim, default (the neural vocoder shipped with the kit) or a vocoder FILE trained by bsq-train vocoder (default: \(Mel2Wav.defaultVocoder)).", valueName: "griffin-lim|default|file"))
+    var vocoder: String = Mel2Wav.defaultVocoder
+
     @Option(help: ArgumentHelp("Griffin-Lim iterations (default 32).", valueName: "n"))
     var iters = 32
     @Option(help: ArgumentHelp("Momentum of fast Griffin-Lim, 0 for the original algorithm (default 0.99).", valueName: "m"))
@@ -52,6 +55,18 @@ struct Mel2Wav: ToolCommand {
 
     enum InitPhase: String, ExpressibleByArgument, CaseIterable { case random, zeros }
 
+    /// What --vocoder is when not given (see man mel2wav for the measurements behind it).
+    static let defaultVocoder = "griffin-lim"
+
+    /// The neural vocoder --vocoder names (nil: Griffin-Lim).
+    func neuralVocoder() throws -> NeuralVocoder? {
+        switch vocoder {
+        case "griffin-lim": return nil
+        case "default": return try NeuralVocoder(path: try DefaultModel.vocoderPath())
+        default: return try NeuralVocoder(path: vocoder)
+        }
+    }
+
     func validate() throws {
         if iters < 0 { throw ValidationError("--iters must be >= 0 (got \(iters))") }
         if !(momentum >= 0) || !momentum.isFinite { throw ValidationError("--momentum must be >= 0 (got \(momentum))") }
@@ -61,15 +76,15 @@ struct Mel2Wav: ToolCommand {
     }
 
     func run() throws {
-        var vocoder = MelVocoder()
-        vocoder.iterations = iters
-        vocoder.momentum = momentum
-        vocoder.initialization = initPhase == .zeros ? .zeros : .random(seed: seed)
-        vocoder.peak = peak
+        var griffinLim = MelVocoder()
+        griffinLim.iterations = iters
+        griffinLim.momentum = momentum
+        griffinLim.initialization = initPhase == .zeros ? .zeros : .random(seed: seed)
+        griffinLim.peak = peak
         let target = OutputTarget(output, folders: true)
         var chosen = format
         if chosen == nil, case .file(let path) = target { chosen = VocoderBatch.format(forPath: path) }
-        let batch = VocoderBatch(vocoder: vocoder, format: chosen ?? .wav16,
+        let batch = VocoderBatch(vocoder: griffinLim, neural: try neuralVocoder(), format: chosen ?? .wav16,
                                  jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
                                  diagnostics: ToolProcess.diagnostics(quiet: quiet))
         let (processed, total) = try batch.run(FrameInputs(inputs), to: VocoderBatch.Destination(target))

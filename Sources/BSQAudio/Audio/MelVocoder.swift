@@ -39,16 +39,18 @@ public struct MelVocoder: Sendable {
         let mel = inverse.power(decibels: decibels)
         let (magnitude, refined) = inverse.magnitude(melPower: mel, frames: frames)
         var y = griffinLim.reconstruct(magnitude: magnitude, frames: frames, initialization: initialization)
-        var gain: Float? = nil
-        let target = peak ?? (analysis.ref == .max ? MelVocoder.defaultPeak : nil)
-        if let target {
-            let top = y.reduce(Float(0)) { Swift.max($0, abs($1)) }
-            if top > 0 {
-                let g = Float(target) / top
-                for i in y.indices { y[i] *= g }
-                gain = g
-            }
-        }
+        let gain = MelVocoder.level(&y, analysis: analysis, peak: peak)
         return Output(samples: y, sampleRate: analysis.sampleRate, gain: gain, refinedBlocks: refined)
+    }
+
+    /// Scales `y` to a peak of `peak`, or of `defaultPeak` when the frames'
+    /// reference is max and no peak is set; returns the gain (nil: none applied).
+    public static func level(_ y: inout [Float], analysis: MelAnalysis, peak: Double?) -> Float? {
+        guard let target = peak ?? (analysis.ref == .max ? MelVocoder.defaultPeak : nil) else { return nil }
+        let top = y.reduce(Float(0)) { Swift.max($0, abs($1)) }
+        guard top > 0 else { return nil }
+        let g = Float(target) / top
+        for i in y.indices { y[i] *= g }
+        return g
     }
 }

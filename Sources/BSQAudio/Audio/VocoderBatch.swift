@@ -1,7 +1,8 @@
 import Foundation
 
 /// `mel2wav`'s job: mel frames from files or standard input to audio files
-/// through `MelVocoder`, each with the analysis in its metadata. One frame
+/// through `MelVocoder` (Griffin-Lim) or a `NeuralVocoder`, each with the
+/// analysis in its metadata. One frame
 /// goes to a writer (standard output) or a file; a stream of many goes to a
 /// folder, one file per frame named by its key, made `jobs` frames at a time
 /// and written in stream order. A bad frame of a stream is reported to
@@ -15,12 +16,15 @@ public struct VocoderBatch: Sendable {
     }
 
     public var vocoder: MelVocoder
+    /// The neural vocoder used instead of Griffin-Lim (nil: Griffin-Lim).
+    public var neural: NeuralVocoder?
     public var format: SoundFile.Format
     public var jobs: Int
     public var diagnostics: Diagnostics
 
-    public init(vocoder: MelVocoder, format: SoundFile.Format, jobs: Int = 1, diagnostics: Diagnostics = .silent) {
+    public init(vocoder: MelVocoder, neural: NeuralVocoder? = nil, format: SoundFile.Format, jobs: Int = 1, diagnostics: Diagnostics = .silent) {
         self.vocoder = vocoder
+        self.neural = neural
         self.format = format
         self.jobs = jobs
         self.diagnostics = diagnostics
@@ -109,6 +113,9 @@ public struct VocoderBatch: Sendable {
                 if cache.firstWarning() {
                     diagnostics.warning("\(label): no mel analysis in the metadata: assuming mel's defaults")
                 }
+            }
+            if let neural {
+                return try neural.synthesize(decibels: mel.values, frames: mel.frames, analysis: analysis, peak: vocoder.peak)
             }
             return try vocoder.synthesize(decibels: mel.values, frames: mel.frames, inverse: cache.inverse(analysis))
         } catch let e as BSQError {

@@ -8,8 +8,9 @@ public enum DefaultModel {
     /// Where it is looked for: `$BSQ_DEFAULT_MODEL` when set; else beside the
     /// executable's `../share/bsq-audio/` (what `make install` writes), then the
     /// package's resource folder beside the executable (a `swift build` tree).
-    public static func candidates(executable: String = runningExecutable) -> [String] {
-        if let env = ProcessInfo.processInfo.environment["BSQ_DEFAULT_MODEL"], !env.isEmpty { return [env] }
+    public static func candidates(executable: String = runningExecutable, fileName: String = fileName,
+                                  variable: String = "BSQ_DEFAULT_MODEL") -> [String] {
+        if let env = ProcessInfo.processInfo.environment[variable], !env.isEmpty { return [env] }
         var out: [String] = []
         let exe = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
         out.append(exe.deletingLastPathComponent().appendingPathComponent("share/bsq-audio/" + fileName).path)
@@ -27,6 +28,16 @@ public enum DefaultModel {
         let all = candidates()
         guard let p = all.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
             throw BSQError("no model given (-m) and the default model is not installed (looked for \(all.joined(separator: ", ")))")
+        }
+        return p
+    }
+
+    /// The shipped vocoder (`mel2wav --vocoder default`), found the same way
+    /// (`$BSQ_DEFAULT_VOCODER` first).
+    public static func vocoderPath() throws -> String {
+        let all = candidates(fileName: NeuralVocoder.defaultFileName, variable: "BSQ_DEFAULT_VOCODER")
+        guard let p = all.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            throw BSQError("the default vocoder is not installed (looked for \(all.joined(separator: ", "))): use --vocoder griffin-lim or FILE")
         }
         return p
     }

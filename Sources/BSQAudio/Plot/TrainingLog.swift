@@ -83,6 +83,7 @@ public struct TrainingLog: Sendable {
         ("adversarial losses", ["g_loss", "d_loss"]),
         ("discriminator logits", ["logits_real", "logits_fake"]),
         ("adaptive weight", ["d_weight"]),
+        ("vocoder: mel L1 (log) and STFT losses", ["mel", "val_mel", "stft", "val_stft"]),
     ]
 
     /// The default panels over the keys present in `logs`: one per group
