@@ -4,7 +4,8 @@
 #   mel:    decode + resample + log-mel on ~11 minutes of speech at 22.05 and 16 kHz,
 #           against librosa and torchaudio on one core each; mel on one and on two cores
 #   wave:   mel2wav (NNLS + 32 iterations of fast Griffin-Lim) against librosa's
-#           mel_to_audio on the first WAVE_FILES (default 6, ~1 minute) utterances, one core each
+#           mel_to_audio on the first WAVE_FILES (default 6, ~1 minute) utterances, one core each;
+#           mel2wav --vocoder (the tiny Vocos) on the same frames and core; bsq-train vocoder steps/s
 #   train:  bsq-train train steps/s, samples/s and peak memory for tiny and small at batch 8
 #           against bench/train_reference.py (the PyTorch reference module, same threads),
 #           matmul efficiency against the sgemm peak, and the memory --recompute saves
@@ -134,6 +135,23 @@ xl=$(python3 -c "print(f'{float($(json "$lib" x_realtime)):.2f}')")
 say "mel2wav: $(python3 -c "print(f'{$secs:.1f}')") s of audio in $(json "$lib" frames) frames, 32 iterations (s of audio per s, one core)"
 say "  librosa mel_to_audio  $xl"
 say "  mel2wav               $xs   speedup $(ratio "$xs" "$xl")x ($(verdict "$(ratio "$xs" "$xl")" 5)): target >= 5"
+# the neural vocoder on the same frames and core: the shipped one (its speed does not depend on its weights)
+VOC=Sources/BSQAudio/Resources/bsq-audio-vocos-tiny.safetensors
+if [ ! -f "$VOC" ]; then
+    rm -rf bench/out/vocos && "$BIN/bsq-train" vocoder -q --steps 1 --batch 1 -o bench/out/vocos bench/out/wave-in && VOC=bench/out/vocos/model.safetensors
+fi
+"$BIN/mel2wav" -q -j 1 --vocoder "$VOC" -o bench/out/wave-voc/ bench/out/wave.mel
+neural=()
+for _ in $(seq "$RUNS"); do
+    s=$(now); taskset -c 0 "$BIN/mel2wav" -q -j 1 --vocoder "$VOC" -o bench/out/wave-voc/ bench/out/wave.mel; e=$(now); neural+=("$(python3 -c "print($e - $s)")")
+done
+xn=$(python3 -c "print(f'{$secs / $(median "${neural[@]}"):.1f}')")
+say "  mel2wav --vocoder (tiny Vocos)  $xn   $(ratio "$xn" "$xs")x Griffin-Lim's speed ($(verdict "$xn" 100)): target >= 100x realtime"
+# the vocoder's training step: tiny, batch 16, 1 s crops, mel L1 + multi-resolution STFT loss
+rm -rf bench/out/vocos-train
+"$BIN/bsq-train" vocoder -q --steps 30 --set train.log_every=10 --threads "${THREADS:-2}" -o bench/out/vocos-train bench/data/sr16000
+vs=$(tail -1 bench/out/vocos-train/log.jsonl | python3 -c "import json, sys; print(f'{json.loads(sys.stdin.read())[\"steps_per_s\"]:.2f}')")
+say "bsq-train vocoder tiny, batch 16 x 1 s, ${THREADS:-2} threads: $vs steps/s ($(python3 -c "print(f'{1 / $vs:.2f}')") s per step)"
 fi
 
 # --- train ---------------------------------------------------------------------

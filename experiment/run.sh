@@ -7,6 +7,8 @@
 # GAN=experiment/tiny18-gan.json adds a third stage: the fine-tuned model fine-tuned again with the
 # PatchGAN discriminator (600 steps, about 55 min at 0.18 steps/s), then the sound of both models on the
 # held-out speech through mel2wav: STOI and ESTOI (wav-metrics) and PESQ-WB (the pesq package).
+# VOCODER=1 adds the neural vocoder (experiment/vocoder.sh): trained on the corpus, fine-tuned on the
+# shipped tokenizer's reconstructions, measured against Griffin-Lim (about 1 h 20 min more).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.build/release}
@@ -113,5 +115,8 @@ if [ -n "$GAN" ]; then
 	bsq-tensor cat --key "$first" "$W/gan.mel" > "$W/clip.gan.mel"
 	bsq-plot mel "$W/clip.mel" "$W/clip.before.mel" "$W/clip.gan.mel" --label original --label "codes, before" \
 		--label "codes, with the discriminator" --title "$first: held-out speech" -o "$EXP/gan-before-after.png"
+fi
+if [ -n "${VOCODER-}" ]; then
+	BIN="$BIN" EXP="$EXP" CORPUS="$CORPUS" bash experiment/vocoder.sh
 fi
 printf '\nexperiment: done; %s/ holds the run, curves.png, report.txt and the exported model\n' "$EXP"

@@ -77,20 +77,7 @@ struct Train: ParsableCommand {
             first; --resume continues exactly where it stopped.
             """)
 
-    @Argument(help: ArgumentHelp("Training data: audio folders or files, or files of mel frames ('-': stdin).", valueName: "data"))
-    var data: [String] = []
-
-    @Option(name: .customLong("list"), help: ArgumentHelp("A list of audio files (one path per line, or a TSV with a 'path' column).", valueName: "file"))
-    var lists: [String] = []
-
-    @Option(help: ArgumentHelp("Folder that relative paths in lists are resolved against.", valueName: "dir"))
-    var root: String?
-
-    @Option(name: .shortAndLong, help: ArgumentHelp("Run folder (created if missing; a new run refuses one that holds a run).", valueName: "dir"))
-    var output: String?
-
-    @Option(help: ArgumentHelp("Continue a run: a checkpoint, or a run folder (its latest checkpoint).", valueName: "path"))
-    var resume: String?
+    @OptionGroup var options: RunOptions
 
     @Option(help: "Model preset: tiny, small or base (default: tiny).")
     var preset: String?
@@ -98,70 +85,35 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("init"), help: ArgumentHelp("Fine-tune: start from the weights of this model or checkpoint (its EMA weights when it has them) and its model configuration, with a fresh optimizer and schedule.", valueName: "file"))
     var initFrom: String?
 
-    @Option(help: ArgumentHelp("JSON file {\"model\": {...}, \"train\": {...}} overriding the preset's fields.", valueName: "file"))
-    var config: String?
-
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override one field, e.g. train.lr=1e-3 or model.layers=2 (repeatable).", valueName: "section.field=value"))
-    var sets: [String] = []
-
-    @Option(help: "Training steps (train.steps; may be raised when resuming).")
-    var steps: Int?
-
-    @Option(help: "Chunks per step (train.batch).")
-    var batch: Int?
-
-    @Option(help: "Peak learning rate (train.lr).")
-    var lr: Double?
-
-    @Option(help: "Seed of initialisation, data order, crops and masks (train.seed).")
-    var seed: UInt64?
-
     @Flag(help: "Apply SpecAugment masks to the training crops (train.specaug).")
     var specaug = false
 
     @Flag(help: "Gradient checkpointing: recompute block activations in the backward (train.recompute).")
     var recompute = false
 
-    @Option(help: ArgumentHelp("Held-out data evaluated with the EMA weights every train.val_every steps (repeatable).", valueName: "path"))
-    var val: [String] = []
-
-    @Option(help: ArgumentHelp("JSON-lines log (default: RUN/log.jsonl).", valueName: "file"))
-    var log: String?
-
-    @Option(help: ArgumentHelp("Redraw the training curves (bsq-plot curves) into this PNG at every checkpoint.", valueName: "file"))
-    var plot: String?
-
-    @Option(help: "Workers of the training step and the validation (OpenBLAS runs single-threaded inside each).")
-    var threads: Int = 2
-
-    @Flag(name: .shortAndLong, help: "No progress bar or summary.")
-    var quiet = false
-
     func validate() throws {
-        if output == nil && resume == nil { throw ValidationError("give a run folder with -o (or --resume)") }
-        if data.isEmpty && lists.isEmpty { throw ValidationError("no training data (give audio folders, files, mel frames or --list)") }
-        if threads < 1 || threads > 256 { throw ValidationError("--threads must be in 1...256") }
+        if options.data.isEmpty && options.lists.isEmpty { throw ValidationError("no training data (give audio folders, files, mel frames or --list)") }
         if initFrom != nil && preset != nil { throw ValidationError("--init takes the model from its file; change fields with --set model.FIELD=VALUE, not --preset") }
-        if resume != nil && (preset != nil || initFrom != nil || config != nil || !sets.isEmpty || batch != nil || lr != nil || seed != nil || specaug || recompute) {
+        if options.resume != nil && (preset != nil || initFrom != nil || options.config != nil || !options.sets.isEmpty || options.batch != nil || options.lr != nil || options.seed != nil || specaug || recompute) {
             throw ValidationError("a resumed run keeps its configuration; only --steps may change")
         }
         // with --init, run() checks the configuration once the file is read
-        if resume == nil && initFrom == nil { _ = try configuration(nil) }
+        if options.resume == nil && initFrom == nil { _ = try configuration(nil) }
     }
 
     /// The configuration of a new run; its errors are usage errors (exit 64).
     func configuration(_ start: (checkpoint: Checkpoint, path: String)?) throws -> RunConfig {
-        let shortcuts = RunConfig.shortcuts(steps: steps, batch: batch, lr: lr, seed: seed, specaug: specaug, recompute: recompute)
+        let shortcuts = RunConfig.shortcuts(steps: options.steps, batch: options.batch, lr: options.lr, seed: options.seed, specaug: specaug, recompute: recompute)
         do {
-            return try TrainingState.configuration(preset: preset ?? "tiny", file: config, overrides: sets + shortcuts, start: start)
+            return try TrainingState.configuration(preset: preset ?? "tiny", file: options.config, overrides: options.sets + shortcuts, start: start)
         } catch let e as BSQError { throw ValidationError(e.message) }
     }
 
     func run() throws {
         let state: TrainingState
-        let directory = Trainer.folder(output: output, resuming: resume)
-        if let resume {
-            state = try TrainingState.resuming(resume, steps: steps)
+        let directory = Trainer.folder(output: options.output, resuming: options.resume)
+        if let resume = options.resume {
+            state = try TrainingState.resuming(resume, steps: options.steps)
         } else {
             let start = try initFrom.map { (checkpoint: try Checkpoint(path: $0), path: $0) }
             let run = try configuration(start)
@@ -172,14 +124,14 @@ struct Train: ParsableCommand {
                 state = TrainingState(run: run)
             }
         }
-        let trainer = try Trainer(state: state, operands: data, lists: lists, root: root, val: val,
-                                  directory: directory, log: log, threads: threads)
-        trainer.progress = ProgressBar(total: state.run.train.steps, label: "steps", enabled: !quiet)
-        if let plot { trainer.plotCurves(into: plot) }
+        let trainer = try Trainer(state: state, operands: options.data, lists: options.lists, root: options.root, val: options.val,
+                                  directory: directory, log: options.log, threads: options.threads)
+        trainer.progress = ProgressBar(total: state.run.train.steps, label: "steps", enabled: !options.quiet)
+        if let plot = options.plot { trainer.plotCurves(into: plot) }
         ToolProcess.deferInterrupts()
-        switch try trainer.run(resumed: resume != nil) {
+        switch try trainer.run(resumed: options.resume != nil) {
         case .finished(let saved):
-            if !quiet { ToolProcess.report("step \(state.step) of \(state.run.train.steps): saved \(saved)") }
+            if !options.quiet { ToolProcess.report("step \(state.step) of \(state.run.train.steps): saved \(saved)") }
             if let profile = BLAS.profileSummary { ToolProcess.report(profile) }
         case .interrupted(let signal, let saved):
             ToolProcess.report("interrupted at step \(state.step); saved \(saved) (continue with --resume \(directory))")
@@ -235,7 +187,104 @@ struct Vocoder: ParsableCommand {
             as in bsq-train train; bsq-train export writes the shipped form.
             """)
 
-    @Argument(help: ArgumentHelp("Training audio: folders or files.", valueName: "audio"))
+    @OptionGroup var options: RunOptions
+
+    @Option(help: "Vocoder preset: tiny or base (default: tiny).")
+    var preset: String?
+
+    @Option(name: .customLong("init"), help: ArgumentHelp("Fine-tune: start from the weights of this vocoder (its EMA weights when it has them) and its configuration, with a fresh optimizer and schedule.", valueName: "file"))
+    var initFrom: String?
+
+    @Option(help: ArgumentHelp("Fine-tune on this tokenizer's reconstructions: the input mel is bsq-decode(bsq-encode(mel)) with it.", valueName: "model"))
+    var codec: String?
+
+    func validate() throws {
+        if options.data.isEmpty && options.lists.isEmpty { throw ValidationError("no training audio (give folders, files or --list)") }
+        if initFrom != nil && preset != nil { throw ValidationError("--init takes the vocoder from its file; change fields with --set, not --preset") }
+        if options.resume != nil && (preset != nil || initFrom != nil || codec != nil || options.config != nil || !options.sets.isEmpty || options.batch != nil || options.lr != nil || options.seed != nil) {
+            throw ValidationError("a resumed run keeps its configuration (and its --codec); only --steps may change")
+        }
+        if options.resume == nil && initFrom == nil { _ = try configuration(base: nil) }
+    }
+
+    /// A new run's configuration; its errors are usage errors (exit 64).
+    func configuration(base: VocoderConfig?) throws -> VocoderRunConfig {
+        var shortcuts: [String] = []
+        if let steps = options.steps { shortcuts.append("train.steps=\(steps)") }
+        if let batch = options.batch { shortcuts.append("train.batch=\(batch)") }
+        if let lr = options.lr { shortcuts.append("train.lr=\(lr)") }
+        if let seed = options.seed { shortcuts.append("train.seed=\(seed)") }
+        do {
+            var run = try VocoderRunConfig.resolve(preset: preset ?? "tiny", file: options.config, overrides: options.sets + shortcuts)
+            if let base {
+                // the network comes from the --init file; --set or --config may still rename it, nothing else
+                let preset = VocoderConfig.presets[self.preset ?? "tiny"]!
+                var asked = run.vocoder, plain = preset
+                asked.name = nil; plain.name = nil
+                guard asked == plain else { throw BSQError("--init takes the vocoder from its file; only vocoder.name may be set") }
+                let named = run.vocoder.name
+                run.vocoder = base
+                if named != preset.name { run.vocoder.name = named }
+                try run.validate()
+            }
+            return run
+        } catch let e as BSQError { throw ValidationError(e.message) }
+    }
+
+    func run() throws {
+        let state: VocoderState
+        let directory = Trainer.folder(output: options.output, resuming: options.resume)
+        var codecPath = codec
+        if let resume = options.resume {
+            let file = AudioInputs.isDirectory(resume) ? try Trainer.latest(in: resume) : resume
+            state = try VocoderState(resume: file, steps: options.steps)
+            if let recorded = state.codec, let v = try? JSONValue.parse(recorded) { codecPath = v["path"]?.string }
+        } else {
+            let start = try initFrom.map { try VocoderCheckpoint(path: $0) }
+            let run = try configuration(base: start?.config)
+            try Trainer.checkNewRun(folder: directory)
+            state = VocoderState(run: run)
+            if let start { state.params = start.weights; state.ema = start.weights }
+        }
+        // recorded as an absolute path, so that --resume finds it from any folder
+        codecPath = codecPath.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        let codecModel = try codecPath.map { try Checkpoint(path: $0) }
+        if let codecModel, let codecPath {
+            if let recorded = state.codec, let v = try? JSONValue.parse(recorded), let sha = v["sha256"]?.string, sha != codecModel.sha256 {
+                throw BSQError("--codec \(codecPath): not the tokenizer the run started with (its SHA-256 differs)")
+            }
+            var o = JSONObject()
+            o["path"] = .string(codecPath); o["name"] = .string(codecModel.name); o["sha256"] = .string(codecModel.sha256)
+            state.codec = JSONValue.object(o).serialized()
+        }
+        let v = state.run.vocoder, t = state.run.train
+        var audio = try AudioInputs.expand(options.data)
+        for l in options.lists { audio += try AudioInputs.fromList(l, root: options.root) }
+        for a in audio { _ = try SoundFile(path: a.path) }
+        let training = try VocoderData(examples: audio, config: v, segment: t.segment, seed: t.seed, codec: codecModel)
+        let heldOut = options.val.isEmpty ? nil : try VocoderData(examples: try AudioInputs.expand(options.val), config: v, segment: t.segment, seed: 0, codec: codecModel)
+        if !AudioInputs.isDirectory(directory) {
+            do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+                throw BSQError("\(directory): cannot create the run folder")
+            }
+        }
+        let trainer = VocoderTrainer(state: state, data: training, validation: heldOut, directory: directory, log: options.log, threads: options.threads)
+        trainer.progress = ProgressBar(total: t.steps, label: "steps", enabled: !options.quiet)
+        if let plot = options.plot { trainer.plotCurves(into: plot) }
+        ToolProcess.deferInterrupts()
+        switch try trainer.run(resumed: options.resume != nil) {
+        case .finished(let saved):
+            if !options.quiet { ToolProcess.report("step \(state.step) of \(t.steps): saved \(saved)") }
+        case .interrupted(let signal, let saved):
+            ToolProcess.report("interrupted at step \(state.step); saved \(saved) (continue with --resume \(directory))")
+            ToolProcess.end(status: 128 + signal)
+        }
+    }
+}
+
+/// The options `bsq-train train` and `bsq-train vocoder` share: data, run folder, configuration, schedule, logs.
+struct RunOptions: ParsableArguments {
+    @Argument(help: ArgumentHelp("Training data: audio folders or files (train also takes files of mel frames, '-': stdin).", valueName: "data"))
     var data: [String] = []
 
     @Option(name: .customLong("list"), help: ArgumentHelp("A list of audio files (one path per line, or a TSV with a 'path' column).", valueName: "file"))
@@ -250,19 +299,10 @@ struct Vocoder: ParsableCommand {
     @Option(help: ArgumentHelp("Continue a run: a checkpoint, or a run folder (its latest checkpoint).", valueName: "path"))
     var resume: String?
 
-    @Option(help: "Vocoder preset: tiny or base (default: tiny).")
-    var preset: String?
-
-    @Option(name: .customLong("init"), help: ArgumentHelp("Fine-tune: start from the weights of this vocoder (its EMA weights when it has them) and its configuration, with a fresh optimizer and schedule.", valueName: "file"))
-    var initFrom: String?
-
-    @Option(help: ArgumentHelp("Fine-tune on this tokenizer's reconstructions: the input mel is bsq-decode(bsq-encode(mel)) with it.", valueName: "model"))
-    var codec: String?
-
-    @Option(help: ArgumentHelp("JSON file {\"vocoder\": {...}, \"train\": {...}} overriding the preset's fields.", valueName: "file"))
+    @Option(help: ArgumentHelp("JSON file of sections ({\"model\"|\"vocoder\": {...}, \"train\": {...}}) overriding the preset's fields.", valueName: "file"))
     var config: String?
 
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override one field, e.g. train.lr=1e-3 or vocoder.layers=4 (repeatable).", valueName: "section.field=value"))
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override one field, e.g. train.lr=1e-3 or model.layers=2 (repeatable).", valueName: "section.field=value"))
     var sets: [String] = []
 
     @Option(help: "Training steps (train.steps; may be raised when resuming).")
@@ -274,10 +314,10 @@ struct Vocoder: ParsableCommand {
     @Option(help: "Peak learning rate (train.lr).")
     var lr: Double?
 
-    @Option(help: "Seed of initialisation, data order and crops (train.seed).")
+    @Option(help: "Seed of initialisation, data order, crops and masks (train.seed).")
     var seed: UInt64?
 
-    @Option(help: ArgumentHelp("Held-out audio, its first segment evaluated with the EMA weights every train.val_every steps (repeatable).", valueName: "path"))
+    @Option(help: ArgumentHelp("Held-out data evaluated with the EMA weights every train.val_every steps (repeatable).", valueName: "path"))
     var val: [String] = []
 
     @Option(help: ArgumentHelp("JSON-lines log (default: RUN/log.jsonl).", valueName: "file"))
@@ -286,7 +326,7 @@ struct Vocoder: ParsableCommand {
     @Option(help: ArgumentHelp("Redraw the training curves (bsq-plot curves) into this PNG at every checkpoint.", valueName: "file"))
     var plot: String?
 
-    @Option(help: "Workers of the training step (OpenBLAS runs single-threaded inside each).")
+    @Option(help: "Workers of the training step and the validation (OpenBLAS runs single-threaded inside each).")
     var threads: Int = 2
 
     @Flag(name: .shortAndLong, help: "No progress bar or summary.")
@@ -294,83 +334,6 @@ struct Vocoder: ParsableCommand {
 
     func validate() throws {
         if output == nil && resume == nil { throw ValidationError("give a run folder with -o (or --resume)") }
-        if data.isEmpty && lists.isEmpty { throw ValidationError("no training audio (give folders, files or --list)") }
         if threads < 1 || threads > 256 { throw ValidationError("--threads must be in 1...256") }
-        if initFrom != nil && preset != nil { throw ValidationError("--init takes the vocoder from its file; change fields with --set, not --preset") }
-        if resume != nil && (preset != nil || initFrom != nil || codec != nil || config != nil || !sets.isEmpty || batch != nil || lr != nil || seed != nil) {
-            throw ValidationError("a resumed run keeps its configuration (and its --codec); only --steps may change")
-        }
-        if resume == nil && initFrom == nil { _ = try configuration(base: nil) }
-    }
-
-    /// A new run's configuration; its errors are usage errors (exit 64).
-    func configuration(base: VocoderConfig?) throws -> VocoderRunConfig {
-        var shortcuts: [String] = []
-        if let steps { shortcuts.append("train.steps=\(steps)") }
-        if let batch { shortcuts.append("train.batch=\(batch)") }
-        if let lr { shortcuts.append("train.lr=\(lr)") }
-        if let seed { shortcuts.append("train.seed=\(seed)") }
-        do {
-            var run = try VocoderRunConfig.resolve(preset: preset ?? "tiny", file: config, overrides: sets + shortcuts)
-            if let base {
-                // the network comes from the --init file; --set vocoder.FIELD may still rename it
-                let named = run.vocoder.name
-                run.vocoder = base
-                if sets.contains(where: { $0.hasPrefix("vocoder.name=") }) { run.vocoder.name = named }
-                if sets.contains(where: { $0.hasPrefix("vocoder.") && !$0.hasPrefix("vocoder.name=") }) {
-                    throw BSQError("--init takes the vocoder from its file; only vocoder.name may be set")
-                }
-                try run.validate()
-            }
-            return run
-        } catch let e as BSQError { throw ValidationError(e.message) }
-    }
-
-    func run() throws {
-        let state: VocoderState
-        let directory = Trainer.folder(output: output, resuming: resume)
-        var codecPath = codec
-        if let resume {
-            let file = AudioInputs.isDirectory(resume) ? try Trainer.latest(in: resume) : resume
-            state = try VocoderState(resume: file, steps: steps)
-            if let recorded = state.codec, let v = try? JSONValue.parse(recorded) { codecPath = v["path"]?.string }
-        } else {
-            let start = try initFrom.map { try VocoderCheckpoint(path: $0) }
-            let run = try configuration(base: start?.config)
-            try Trainer.checkNewRun(folder: directory)
-            state = VocoderState(run: run)
-            if let start { state.params = start.weights; state.ema = start.weights }
-        }
-        let codecModel = try codecPath.map { try Checkpoint(path: $0) }
-        if let codecModel, let codecPath {
-            if let recorded = state.codec, let v = try? JSONValue.parse(recorded), let sha = v["sha256"]?.string, sha != codecModel.sha256 {
-                throw BSQError("--codec \(codecPath): not the tokenizer the run started with (its SHA-256 differs)")
-            }
-            var o = JSONObject()
-            o["path"] = .string(codecPath); o["name"] = .string(codecModel.name); o["sha256"] = .string(codecModel.sha256)
-            state.codec = JSONValue.object(o).serialized()
-        }
-        let v = state.run.vocoder, t = state.run.train
-        var audio = try AudioInputs.expand(data)
-        for l in lists { audio += try AudioInputs.fromList(l, root: root) }
-        for a in audio { _ = try SoundFile(path: a.path) }
-        let training = try VocoderData(examples: audio, config: v, segment: t.segment, seed: t.seed, codec: codecModel)
-        let heldOut = val.isEmpty ? nil : try VocoderData(examples: try AudioInputs.expand(val), config: v, segment: t.segment, seed: 0, codec: codecModel)
-        if !AudioInputs.isDirectory(directory) {
-            do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-                throw BSQError("\(directory): cannot create the run folder")
-            }
-        }
-        let trainer = VocoderTrainer(state: state, data: training, validation: heldOut, directory: directory, log: log, threads: threads)
-        trainer.progress = ProgressBar(total: t.steps, label: "steps", enabled: !quiet)
-        if let plot { trainer.plotCurves(into: plot) }
-        ToolProcess.deferInterrupts()
-        switch try trainer.run(resumed: resume != nil) {
-        case .finished(let saved):
-            if !quiet { ToolProcess.report("step \(state.step) of \(t.steps): saved \(saved)") }
-        case .interrupted(let signal, let saved):
-            ToolProcess.report("interrupted at step \(state.step); saved \(saved) (continue with --resume \(directory))")
-            ToolProcess.end(status: 128 + signal)
-        }
     }
 }

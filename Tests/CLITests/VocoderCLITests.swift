@@ -94,6 +94,9 @@ final class VocoderCLITests: XCTestCase {
         XCTAssertEqual(try Tool.run("mel", ["-q", "-o", dir.path("a.mel"), clip]).status, 0)
         assertToolError(try Tool.run("mel2wav", ["--vocoder", voc, "-o", dir.path("x.wav"), dir.path("hop256.mel")]), "mel2wav",
                         contains: "use --vocoder griffin-lim", status: 1)
+        XCTAssertEqual(try Tool.run("mel", ["-q", "--ref", "1", "-o", dir.path("ref1.mel"), clip]).status, 0)
+        assertToolError(try Tool.run("mel2wav", ["--vocoder", voc, "-o", dir.path("x.wav"), dir.path("ref1.mel")]), "mel2wav",
+                        contains: "not a fixed reference", status: 1)
         assertToolError(try Tool.run("mel2wav", ["--vocoder", dir.path("missing.safetensors"), "-o", dir.path("x.wav"), dir.path("a.mel")]),
                         "mel2wav", contains: "missing.safetensors", status: 1)
         XCTAssertEqual(try Tool.run("bsq-train", ["init", "-o", dir.path("tok.safetensors")]).status, 0)
@@ -120,6 +123,10 @@ final class VocoderCLITests: XCTestCase {
         let codec = try JSONValue.parse(saved.metadata["codec"] ?? "")
         XCTAssertEqual(codec["sha256"]?.string, try SafeTensors(path: dir.path("tok.safetensors")).sha256)
         XCTAssertEqual(try VocoderCheckpoint(path: dir.path("ft/model.safetensors")).config.dim, 16, "the network comes from --init")
+        let reshaped = try Tool.run("bsq-train", ["vocoder", "-q", "--init", dir.path("base/model.safetensors"), "--set", "vocoder.dim=32",
+                                                  "-o", dir.path("reshaped"), audio])
+        XCTAssertEqual(reshaped.status, 64)
+        XCTAssertTrue(reshaped.stderr.contains("only vocoder.name may be set"), reshaped.stderr)
         // the same crops through another tokenizer give other losses: the input is the reconstruction
         let plain = try Tool.run("bsq-train", ["vocoder", "-q", "--steps", "1", "--init", dir.path("base/model.safetensors"), "-o", dir.path("plain"),
                                                "--set", "train.segment=20", "--set", "train.log_every=1", "--batch", "2", audio])

@@ -66,3 +66,29 @@ public struct AdamW: Sendable {
         for i in 0..<count { ema[i] = decay * ema[i] + (1 - decay) * params[i] }
     }
 }
+
+extension AdamW {
+    /// One optimizer step of a run: clip the gradients' global norm to `clip`
+    /// (0: no clipping; `grads` scaled in place), AdamW at `lr`, then the EMA
+    /// of the weights with `emaDecay`. Returns the norm before clipping.
+    public mutating func step(_ params: inout [Float], ema: inout [Float], grads: UnsafeMutablePointer<Float>, decay: [Bool],
+                              lr: Double, clip: Double, emaDecay: Double) -> Float {
+        let count = params.count
+        let norm = clip > 0 ? AdamW.clip(grads, count: count, maxNorm: Float(clip)) : AdamW.norm(grads, count: count)
+        params.withUnsafeMutableBufferPointer { p in
+            update(p.baseAddress!, grads: grads, decay: decay, lr: Float(lr))
+            ema.withUnsafeMutableBufferPointer { AdamW.updateEMA($0.baseAddress!, p.baseAddress!, count: count, decay: Float(emaDecay)) }
+        }
+        return norm
+    }
+
+    /// The EMA and the moments as checkpoint tensors: `ema.*`,
+    /// `optimizer.exp_avg.*`, `optimizer.exp_avg_sq.*` under the layout's keys.
+    public func stateTensors(ema: [Float], layout: ParameterLayout) -> [(name: String, shape: [Int], values: [Float])] {
+        var out: [(name: String, shape: [Int], values: [Float])] = []
+        for (prefix, values) in [("ema.", ema), ("optimizer.exp_avg.", m), ("optimizer.exp_avg_sq.", v)] {
+            for s in layout.slots { out.append((prefix + s.name, s.shape, Array(values[s.offset..<(s.offset + s.count)]))) }
+        }
+        return out
+    }
+}

@@ -187,16 +187,19 @@ public final class Trainer {
     /// Saves a step checkpoint (removing the oldest beyond `keep`), and at
     /// the end also the final model.
     private func checkpoint(final: Bool) throws -> String {
-        let path = directory + "/" + Trainer.checkpointName(step: state.step)
-        try state.save(to: path)
-        let all = Trainer.checkpoints(in: directory)
-        for old in all.dropLast(state.run.train.keep) { unlink(old.path) }
-        if final {
-            let f = directory + "/" + Trainer.finalName
-            try state.save(to: f)
-            return f
-        }
-        return path
+        try Trainer.saveCheckpoint(in: directory, step: state.step, keep: state.run.train.keep, final: final, save: state.save)
+    }
+
+    /// A run's checkpoint of `step` in `directory` written by `save`, the oldest
+    /// beyond `keep` removed; at the end also the final model. Returns the last path written.
+    static func saveCheckpoint(in directory: String, step: Int, keep: Int, final: Bool, save: (String) throws -> Void) throws -> String {
+        let path = directory + "/" + checkpointName(step: step)
+        try save(path)
+        for old in checkpoints(in: directory).dropLast(keep) { unlink(old.path) }
+        guard final else { return path }
+        let f = directory + "/" + finalName
+        try save(f)
+        return f
     }
 
     static func clock(_ seconds: Double) -> String {

@@ -20,9 +20,13 @@ public final class NeuralVocoder: Sendable {
     public var config: VocoderConfig { checkpoint.config }
 
     /// Whether frames of `analysis` are what the vocoder takes: its rate, hop
-    /// and mel bands, and `mel`'s defaults for the rest (the dB reference,
-    /// floor and range aside, which only move levels).
+    /// and mel bands, dB relative to the loudest bin (what it was trained on),
+    /// and `mel`'s defaults for the rest (amin and top_db aside: values below
+    /// db_min are clamped, as in training).
     public func check(_ analysis: MelAnalysis) throws {
+        guard analysis.ref == .max else {
+            throw BSQError("the vocoder takes dB relative to each file's loudest bin (mel's default --ref max), not a fixed reference: use --vocoder griffin-lim")
+        }
         var a = analysis, want = config.analysis
         a.amin = want.amin; a.ref = want.ref; a.topDB = want.topDB
         // unset win_length and fmax stand for n_fft and sample_rate / 2

@@ -212,21 +212,11 @@ public final class VocoderState {
     /// Clip, AdamW at `lr`, EMA; returns the gradient norm before clipping.
     @discardableResult
     public func apply(grads: UnsafeMutablePointer<Float>, lr: Double) -> Float {
-        let t = run.train, count = layout.count
-        let norm = t.clip > 0 ? AdamW.clip(grads, count: count, maxNorm: Float(t.clip)) : AdamW.norm(grads, count: count)
-        params.withUnsafeMutableBufferPointer { p in
-            optimizer.update(p.baseAddress!, grads: grads, decay: decay, lr: Float(lr))
-            ema.withUnsafeMutableBufferPointer { AdamW.updateEMA($0.baseAddress!, p.baseAddress!, count: count, decay: Float(t.ema)) }
-        }
-        return norm
+        optimizer.step(&params, ema: &ema, grads: grads, decay: decay, lr: lr, clip: run.train.clip, emaDecay: run.train.ema)
     }
 
     public func save(to path: String) throws {
-        var extra: [(name: String, shape: [Int], values: [Float])] = []
-        for (prefix, values) in [("ema.", ema), ("optimizer.exp_avg.", optimizer.m), ("optimizer.exp_avg_sq.", optimizer.v)] {
-            for s in layout.slots { extra.append((prefix + s.name, s.shape, Array(values[s.offset..<(s.offset + s.count)]))) }
-        }
-        try VocoderCheckpoint(config: run.vocoder, weights: params).write(to: path, extra: extra, metadata: [
+        try VocoderCheckpoint(config: run.vocoder, weights: params).write(to: path, extra: optimizer.stateTensors(ema: ema, layout: layout), metadata: [
             ("run", run.json), ("step", String(step)), ("optimizer_step", String(optimizer.step)),
         ] + (codec.map { [("codec", $0)] } ?? []))
     }

@@ -149,15 +149,7 @@ public final class VocoderTrainer {
     }
 
     private func checkpoint(final: Bool) throws -> String {
-        let path = directory + "/" + Trainer.checkpointName(step: state.step)
-        try state.save(to: path)
-        for old in Trainer.checkpoints(in: directory).dropLast(state.run.train.keep) { unlink(old.path) }
-        if final {
-            let f = directory + "/" + Trainer.finalName
-            try state.save(to: f)
-            return f
-        }
-        return path
+        try Trainer.saveCheckpoint(in: directory, step: state.step, keep: state.run.train.keep, final: final, save: state.save)
     }
 
     /// Redraws the `bsq-plot curves` figure of the log into `png` at every checkpoint.
