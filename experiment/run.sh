@@ -5,7 +5,7 @@
 #   EXP=experiment/out CONFIG=experiment/tiny18.json FINETUNE=experiment/tiny18-ft.json bash experiment/run.sh
 # FINETUNE= (empty) stops after the first stage.
 # GAN=experiment/tiny18-gan.json adds a third stage: the fine-tuned model fine-tuned again with the
-# PatchGAN discriminator (600 steps, about 55 min at 0.18 steps/s), then the sound of both models on the
+# PatchGAN discriminator (300 steps, about 28 min at 0.18 steps/s), then the sound of both models on the
 # held-out speech through mel2wav: STOI and ESTOI (wav-metrics) and PESQ-WB (the pesq package).
 # VOCODER=1 adds the neural vocoder (experiment/vocoder.sh): trained on the corpus, fine-tuned on the
 # shipped tokenizer's reconstructions, measured against Griffin-Lim (about 1 h 20 min more).

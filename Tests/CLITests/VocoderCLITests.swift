@@ -85,6 +85,34 @@ final class VocoderCLITests: XCTestCase {
         XCTAssertEqual(try Repo.read(dir.path("a.wav")), try Repo.read(dir.path("b.wav")))
     }
 
+    /// SIGINT saves a checkpoint and exits 130; resuming ends with the bytes of an uninterrupted run.
+    func testInterruptedRunSavesAndResumesExactly() throws {
+        let dir = TempDir()
+        let audio = try audioFolder(dir)
+        let args = ["vocoder", "-q", "--steps", "150", "--seed", "2", "--set", "train.checkpoint_every=1000"] + Self.micro
+        let whole = try Tool.run("bsq-train", args + ["-o", dir.path("whole"), audio])
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        let p = Process()
+        p.executableURL = Tool.binDir.appendingPathComponent("bsq-train")
+        p.arguments = args + ["-o", dir.path("cut"), audio]
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if let t = try? String(contentsOfFile: dir.path("cut/log.jsonl"), encoding: .utf8), t.split(separator: "\n").count >= 5 { break }
+            usleep(2000)
+        }
+        p.interrupt()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 128 + SIGINT)
+        let saved = Trainer.checkpoints(in: dir.path("cut"))
+        XCTAssertEqual(saved.count, 1)
+        XCTAssertLessThan(saved.first?.step ?? 150, 150, "the run ended before the signal")
+        let resumed = try Tool.run("bsq-train", ["vocoder", "-q", "--resume", dir.path("cut"), audio])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertEqual(try SafeTensors(path: dir.path("whole/model.safetensors")).sha256, try SafeTensors(path: dir.path("cut/model.safetensors")).sha256)
+    }
+
     func testMel2WavRefusesWhatTheVocoderCannotTake() throws {
         let dir = TempDir()
         let audio = try audioFolder(dir)
