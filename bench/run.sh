@@ -152,6 +152,12 @@ rm -rf bench/out/vocos-train
 "$BIN/bsq-train" vocoder -q --steps 30 --set train.log_every=10 --threads "${THREADS:-2}" -o bench/out/vocos-train bench/data/sr16000
 vs=$(tail -1 bench/out/vocos-train/log.jsonl | python3 -c "import json, sys; print(f'{json.loads(sys.stdin.read())[\"steps_per_s\"]:.2f}')")
 say "bsq-train vocoder tiny, batch 16 x 1 s, ${THREADS:-2} threads: $vs steps/s ($(python3 -c "print(f'{1 / $vs:.2f}')") s per step)"
+for only in "train.stft_weight=0:mel L1 only" "train.mel_weight=0:STFT loss only"; do
+    rm -rf bench/out/vocos-train
+    "$BIN/bsq-train" vocoder -q --steps 30 --set train.log_every=10 --set "${only%%:*}" --threads "${THREADS:-2}" -o bench/out/vocos-train bench/data/sr16000
+    vo=$(tail -1 bench/out/vocos-train/log.jsonl | python3 -c "import json, sys; print(f'{json.loads(sys.stdin.read())[\"steps_per_s\"]:.2f}')")
+    say "  with the ${only#*:}: $vo steps/s ($(python3 -c "print(f'{1 / $vo:.2f}')") s per step)"
+done
 fi
 
 # --- train ---------------------------------------------------------------------

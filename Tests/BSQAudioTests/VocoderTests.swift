@@ -60,6 +60,7 @@ final class VocoderTests: XCTestCase {
         let fx = try fixture(), net = fx.network, c = fx.config
         let mel = try fx.file.floats(named: "mel"), want = try fx.file.floats(named: "audio")
         let T = fx.frames, hop = c.hop_length
+        var outputs: [[Float]] = []
         for threads in [1, 2] {
             var got = [Float](repeating: 0, count: T * hop)
             fx.params.withUnsafeBufferPointer { p in
@@ -68,7 +69,9 @@ final class VocoderTests: XCTestCase {
                 }
             }
             assertClose(got, Array(want[0..<(T * hop)]), "inference audio (\(threads) threads)", tolerance: 1e-5)
+            outputs.append(got)
         }
+        XCTAssertEqual(outputs[0], outputs[1], "the same samples whatever the thread count")
     }
 
     /// ⟨ISTFT′(h)·δh, dy⟩ = ⟨δh, backward(dy)⟩ by central differences on random spectra.

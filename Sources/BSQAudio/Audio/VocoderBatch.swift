@@ -57,7 +57,7 @@ public struct VocoderBatch: Sendable {
             only = (frame, index)
         }
         guard let (frame, index) = only else { throw BSQError("the input holds no frames") }
-        return try synthesize(frame, index: index, cache: cache)
+        return try synthesize(frame, index: index, cache: cache, threads: jobs)
     }
 
     /// One file per frame under `dir`.
@@ -97,8 +97,8 @@ public struct VocoderBatch: Sendable {
         return (processed, total)
     }
 
-    /// One frame's waveform; errors name the frame.
-    func synthesize(_ frame: Frame, index: Int, cache: InverseCache) throws -> MelVocoder.Output {
+    /// One frame's waveform (a neural vocoder on `threads` workers); errors name the frame.
+    func synthesize(_ frame: Frame, index: Int, cache: InverseCache, threads: Int = 1) throws -> MelVocoder.Output {
         let label = frame.label(index: index)
         do {
             let mel = try MelFrame(frame)
@@ -115,7 +115,7 @@ public struct VocoderBatch: Sendable {
                 }
             }
             if let neural {
-                return try neural.synthesize(decibels: mel.values, frames: mel.frames, analysis: analysis, peak: vocoder.peak)
+                return try neural.synthesize(decibels: mel.values, frames: mel.frames, analysis: analysis, peak: vocoder.peak, threads: threads)
             }
             return try vocoder.synthesize(decibels: mel.values, frames: mel.frames, inverse: cache.inverse(analysis))
         } catch let e as BSQError {

@@ -52,8 +52,9 @@ public struct SpectralLoss: Sendable {
             }
             return Analysis(r: r, window: STFT.hannWindow(nFFT: r.nFFT, length: r.win), fft: RealFFT.shared(r.nFFT), filterbank: fb)
         }
-        self.mel = mel.map(analysis)
-        self.stft = stft.map(analysis)
+        // a term of weight 0 is not computed (its value reads 0)
+        self.mel = melWeight > 0 ? mel.map(analysis) : []
+        self.stft = stftWeight > 0 ? stft.map(analysis) : []
     }
 
     /// The shortest waveform every resolution's reflect padding takes (more than n_fft/2 samples).
