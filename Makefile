@@ -45,6 +45,7 @@ install: build
 	install -m 644 man/man5/bsqt.5 $(MANDIR)/man5/bsqt.5
 	install -d $(SHAREDIR)
 	install -m 644 Sources/BSQAudio/Resources/bsq-audio-tiny18.safetensors $(SHAREDIR)/bsq-audio-tiny18.safetensors
+	install -m 644 Sources/BSQAudio/Resources/bsq-audio-vocos-tiny.safetensors $(SHAREDIR)/bsq-audio-vocos-tiny.safetensors
 	for t in $(TOOLS); do \
 		install -m 644 completions/bash/$$t $(BASHDIR)/$$t; \
 		install -m 644 completions/zsh/_$$t $(ZSHDIR)/_$$t; \
@@ -52,7 +53,7 @@ install: build
 
 uninstall:
 	for t in $(TOOLS); do rm -f $(BINDIR)/$$t $(MANDIR)/man1/$$t.1 $(BASHDIR)/$$t $(ZSHDIR)/_$$t $(FISHDIR)/$$t.fish; done
-	rm -f $(MANDIR)/man5/bsqt.5 $(SHAREDIR)/bsq-audio-tiny18.safetensors
+	rm -f $(MANDIR)/man5/bsqt.5 $(SHAREDIR)/bsq-audio-tiny18.safetensors $(SHAREDIR)/bsq-audio-vocos-tiny.safetensors
 	-rmdir $(SHAREDIR) 2>/dev/null
 
 ## completions: regenerate bash/zsh/fish completions from the tools (committed)

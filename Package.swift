@@ -38,7 +38,7 @@ let package = Package(
             dependencies: [
                 "CSndFile", "CFFTW", "COpenBLAS", "CZstd", "CSoxr",
             ],
-            resources: [.copy("Resources/bsq-audio-tiny18.safetensors")]
+            resources: [.copy("Resources/bsq-audio-tiny18.safetensors"), .copy("Resources/bsq-audio-vocos-tiny.safetensors")]
         ),
         .target(name: "BSQAudioCLI", dependencies: ["BSQAudio", argumentParser]),
         .executableTarget(name: "bsq-tensor", dependencies: tool),

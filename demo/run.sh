@@ -54,12 +54,15 @@ bsq-plot mel "$OUT/speech.mel" "$OUT/speech.rec.mel" --title "speech.wav: mel ->
     -o "$OUT/speech.png"
 ls -l "$OUT/speech.png"
 
-step "back to sound (Griffin-Lim), beside the PNG, and how intelligible it stays (STOI)" \
+step "back to sound, beside the PNG, and how intelligible it stays (STOI): mel2wav takes Griffin-Lim for the analysed mel and the kit's neural vocoder for the decoded one (--vocoder auto); the decoded one through Griffin-Lim too, to compare" \
      "mel2wav -o $OUT/speech.mel.wav < $OUT/speech.mel; mel2wav -o $OUT/speech.rec.wav < $OUT/speech.rec.mel; wav-metrics ..."
 mel2wav -q -o "$OUT/speech.mel.wav" "$OUT/speech.mel"
 mel2wav -q -o "$OUT/speech.rec.wav" "$OUT/speech.rec.mel"
-echo "original -> mel -> mel2wav:"
+mel2wav -q --vocoder griffin-lim -o "$OUT/speech.rec.gl.wav" "$OUT/speech.rec.mel"
+echo "original -> mel -> mel2wav (Griffin-Lim):"
 wav-metrics "$OUT/speech.wav" "$OUT/speech.mel.wav"
-echo "original -> mel -> codes -> mel -> mel2wav:"
+echo "original -> mel -> codes -> mel -> mel2wav (the neural vocoder):"
 wav-metrics "$OUT/speech.wav" "$OUT/speech.rec.wav"
+echo "original -> mel -> codes -> mel -> mel2wav --vocoder griffin-lim:"
+wav-metrics "$OUT/speech.wav" "$OUT/speech.rec.gl.wav"
 printf '\ndemo: done; outputs are in %s/ (speech.png, speech.rec.wav)\n' "$OUT"

@@ -95,11 +95,11 @@ if [ -n "$GAN" ]; then
 	done
 	mel -q -o "$W/ref.mel" "$W/ref"
 	bsq-train export --f16 "$BEFORE/model.safetensors" -o "$W/before.safetensors"
-	mel2wav -q -o "$W/exact/" "$W/ref.mel"
+	mel2wav -q --vocoder griffin-lim -o "$W/exact/" "$W/ref.mel"
 	for side in before gan; do
 		m="$W/before.safetensors"; [ "$side" = gan ] && m="$EXP/bsq-audio-tiny18.safetensors"
 		bsq-encode -m "$m" "$W/ref.mel" | bsq-decode -m "$m" -o "$W/$side.mel"
-		mel2wav -q -o "$W/$side/" "$W/$side.mel"
+		mel2wav -q --vocoder griffin-lim -o "$W/$side/" "$W/$side.mel"
 	done
 	{
 		printf 'sound on the held-out speech (%s files), through mel2wav (Griffin-Lim, 32 iterations)\n' "$(ls "$W/ref" | wc -l)"

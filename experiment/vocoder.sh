@@ -57,7 +57,7 @@ human='klettres|ktuberling|asterisk|alsa'
 			out="$W/$input-$v"
 			[ -d "$out" ] || mel2wav -q --vocoder "${VOC[$v]}" -o "$out/" "$W/$input.mel"
 			mkdir -p "$W/h-ref" "$out-h"
-			for f in $(ls "$W/ref" | grep -E "$human"); do ln -sf "$PWD/$W/ref/$f" "$W/h-ref/$f"; ln -sf "$PWD/$out/$f" "$out-h/$f"; done
+			for f in $(ls "$W/ref" | grep -E "$human"); do ln -sf "$(realpath "$W/ref/$f")" "$W/h-ref/$f"; ln -sf "$(realpath "$out/$f")" "$out-h/$f"; done
 			all=$(wav-metrics "$W/ref" "$out" 2>/dev/null | tail -1); hum=$(wav-metrics "$W/h-ref" "$out-h" 2>/dev/null | tail -1)
 			pa=$(python3 experiment/wave_report.py "$W/ref" "$out" --json | python3 -c "import json,sys; print(f'{json.load(sys.stdin)[\"pesq_wb\"]:.3f}')")
 			ph=$(python3 experiment/wave_report.py "$W/h-ref" "$out-h" --json | python3 -c "import json,sys; print(f'{json.load(sys.stdin)[\"pesq_wb\"]:.3f}')")

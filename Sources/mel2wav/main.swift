@@ -34,8 +34,8 @@ struct Mel2Wav: ToolCommand {
     @Option(help: ArgumentHelp("Audio format: wav (16-bit), wav-float, flac, ogg, opus or mp3 (default: by the extension of -o FILE, else wav).", valueName: "format"))
     var format: SoundFile.Format?
 
-    @Option(help: ArgumentHelp("How frames become audio: griffin-lim, default (the neural vocoder shipped with the kit) or a vocoder FILE trained by bsq-train vocoder (default: \(Mel2Wav.defaultVocoder)).", valueName: "griffin-lim|default|file"))
-    var vocoder: String = Mel2Wav.defaultVocoder
+    @Option(help: ArgumentHelp("How frames become audio: auto (the default: the neural vocoder shipped with the kit for frames bsq-decode made, Griffin-Lim for the others), griffin-lim, default (the shipped vocoder for every frame) or a vocoder FILE trained by bsq-train vocoder.", valueName: "auto|griffin-lim|default|file"))
+    var vocoder: String = "auto"
 
     @Option(help: ArgumentHelp("Griffin-Lim iterations (default 32).", valueName: "n"))
     var iters = 32
@@ -55,15 +55,19 @@ struct Mel2Wav: ToolCommand {
 
     enum InitPhase: String, ExpressibleByArgument, CaseIterable { case random, zeros }
 
-    /// What --vocoder is when not given (see man mel2wav for the measurements behind it).
-    static let defaultVocoder = "griffin-lim"
-
-    /// The neural vocoder --vocoder names (nil: Griffin-Lim).
-    func neuralVocoder() throws -> NeuralVocoder? {
+    /// How --vocoder sends frames to the neural vocoder. `auto` without an
+    /// installed vocoder is Griffin-Lim (with a warning when frames from codes come).
+    func choice(_ diagnostics: Diagnostics) throws -> VocoderBatch.Choice {
         switch vocoder {
-        case "griffin-lim": return nil
-        case "default": return try NeuralVocoder(path: try DefaultModel.vocoderPath())
-        default: return try NeuralVocoder(path: vocoder)
+        case "griffin-lim": return .griffinLim
+        case "default": return .neural(try NeuralVocoder(path: try DefaultModel.vocoderPath()))
+        case "auto":
+            guard let path = try? DefaultModel.vocoderPath() else {
+                diagnostics.warning("the default vocoder is not installed: Griffin-Lim for every frame")
+                return .griffinLim
+            }
+            return .decoded(try NeuralVocoder(path: path))
+        default: return .neural(try NeuralVocoder(path: vocoder))
         }
     }
 
@@ -84,9 +88,9 @@ struct Mel2Wav: ToolCommand {
         let target = OutputTarget(output, folders: true)
         var chosen = format
         if chosen == nil, case .file(let path) = target { chosen = VocoderBatch.format(forPath: path) }
-        let batch = VocoderBatch(vocoder: griffinLim, neural: try neuralVocoder(), format: chosen ?? .wav16,
-                                 jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
-                                 diagnostics: ToolProcess.diagnostics(quiet: quiet))
+        let diagnostics = ToolProcess.diagnostics(quiet: quiet)
+        let batch = VocoderBatch(vocoder: griffinLim, choice: try choice(diagnostics), format: chosen ?? .wav16,
+                                 jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, diagnostics: diagnostics)
         let (processed, total) = try batch.run(FrameInputs(inputs), to: VocoderBatch.Destination(target))
         try ToolProcess.finishBatch(processed: processed, of: total)
     }

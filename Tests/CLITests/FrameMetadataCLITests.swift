@@ -58,7 +58,9 @@ final class FrameMetadataCLITests: XCTestCase {
             XCTAssertEqual(rec.frame.dims, [300, 128])
             XCTAssertEqual(rec.key, "a")
             XCTAssertEqual(rec.source, wav)
-            let rebuilt = MelFrame(values: rec.values, frames: rec.frames, nMels: rec.nMels, passing: codes.frame.meta)
+            XCTAssertTrue(rec.isDecoded)
+            XCTAssertEqual(rec.frame.meta["decoded_by"], model.metadata, "the decoded frames name the model that made them")
+            let rebuilt = MelFrame(values: rec.values, frames: rec.frames, nMels: rec.nMels, decodedBy: model, passing: codes.frame.meta)
             XCTAssertEqual(try FrameWriter.encode(rebuilt.frame), decoded, "\(args)")
         }
     }

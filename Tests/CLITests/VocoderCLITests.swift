@@ -113,6 +113,32 @@ final class VocoderCLITests: XCTestCase {
         XCTAssertEqual(try SafeTensors(path: dir.path("whole/model.safetensors")).sha256, try SafeTensors(path: dir.path("cut/model.safetensors")).sha256)
     }
 
+    /// --vocoder auto (the default): the vocoder for frames bsq-decode made, Griffin-Lim for the others.
+    func testAutoSendsDecodedFramesToTheVocoder() throws {
+        let dir = TempDir()
+        let audio = try audioFolder(dir)
+        XCTAssertEqual(try Tool.run("bsq-train", ["vocoder", "-q", "--steps", "1", "-o", dir.path("run")] + Self.micro + [audio]).status, 0)
+        XCTAssertEqual(try Tool.run("bsq-train", ["init", "--seed", "1", "-o", dir.path("tok.safetensors")]).status, 0)
+        let voc = dir.path("run/model.safetensors"), tok = dir.path("tok.safetensors")
+        let made = try Tool.shell("mel -q -o '\(dir.path("a.mel"))' '\(Repo.fixture("mel/flac16k_stereo.flac").path)' && "
+                                  + "bsq-encode -m '\(tok)' '\(dir.path("a.mel"))' | bsq-decode -m '\(tok)' -o '\(dir.path("a.rec.mel"))'")
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let env = ["BSQ_DEFAULT_VOCODER": voc]
+        func render(_ args: [String], _ input: String, _ out: String, env: [String: String] = env) throws -> [UInt8] {
+            let r = try Tool.run("mel2wav", args + ["-o", dir.path(out), dir.path(input)], env: env)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            return try Repo.read(dir.path(out))
+        }
+        XCTAssertEqual(try render([], "a.rec.mel", "auto-dec.wav"), try render(["--vocoder", voc], "a.rec.mel", "voc-dec.wav"))
+        XCTAssertEqual(try render([], "a.mel", "auto-mel.wav"), try render(["--vocoder", "griffin-lim"], "a.mel", "gl-mel.wav"))
+        XCTAssertNotEqual(try render([], "a.rec.mel", "auto-dec2.wav"), try render(["--vocoder", "griffin-lim"], "a.rec.mel", "gl-dec.wav"))
+        // no vocoder installed: Griffin-Lim, with a warning
+        let missing = try Tool.run("mel2wav", ["-o", dir.path("m.wav"), dir.path("a.rec.mel")], env: ["BSQ_DEFAULT_VOCODER": dir.path("gone")])
+        XCTAssertEqual(missing.status, 0, missing.stderr)
+        XCTAssertTrue(missing.stderr.contains("the default vocoder is not installed: Griffin-Lim for every frame"), missing.stderr)
+        XCTAssertEqual(try Repo.read(dir.path("m.wav")), try Repo.read(dir.path("gl-dec.wav")))
+    }
+
     func testMel2WavRefusesWhatTheVocoderCannotTake() throws {
         let dir = TempDir()
         let audio = try audioFolder(dir)

@@ -79,7 +79,7 @@ end
 complete -c 'mel2wav' -f
 complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" o output' -l 'output' -s 'o' -d 'Write to this audio file, or, for a folder (an existing one, or a path ending in /), one file per frame named by its key.' -rfka ''
 complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" format' -l 'format' -d 'Audio format: wav (16-bit), wav-float, flac, ogg, opus or mp3 (default: by the extension of -o FILE, else wav).' -rfka 'wav wav-float flac ogg opus mp3'
-complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" vocoder' -l 'vocoder' -d 'How frames become audio: griffin-lim, default (the neural vocoder shipped with the kit) or a vocoder FILE trained by bsq-train vocoder (default: griffin-lim).' -rfka ''
+complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" vocoder' -l 'vocoder' -d 'How frames become audio: auto (the default: the neural vocoder shipped with the kit for frames bsq-decode made, Griffin-Lim for the others), griffin-lim, default (the shipped vocoder for every frame) or a vocoder FILE trained by bsq-train vocoder.' -rfka ''
 complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" iters' -l 'iters' -d 'Griffin-Lim iterations (default 32).' -rfka ''
 complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" momentum' -l 'momentum' -d 'Momentum of fast Griffin-Lim, 0 for the original algorithm (default 0.99).' -rfka ''
 complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" init-phase' -l 'init-phase' -d 'Initial phase: random (default) or zeros.' -rfka 'random zeros'

@@ -15,16 +15,25 @@ public struct VocoderBatch: Sendable {
         case folder(String)
     }
 
+    /// Which frames go to the neural vocoder rather than Griffin-Lim.
+    public enum Choice: Sendable {
+        case griffinLim
+        /// Every frame; a frame it cannot take is an error.
+        case neural(NeuralVocoder)
+        /// The frames `bsq-decode` made (`decoded_by` in their metadata) when
+        /// the vocoder takes their analysis; Griffin-Lim for the others.
+        case decoded(NeuralVocoder)
+    }
+
     public var vocoder: MelVocoder
-    /// The neural vocoder used instead of Griffin-Lim (nil: Griffin-Lim).
-    public var neural: NeuralVocoder?
+    public var choice: Choice
     public var format: SoundFile.Format
     public var jobs: Int
     public var diagnostics: Diagnostics
 
-    public init(vocoder: MelVocoder, neural: NeuralVocoder? = nil, format: SoundFile.Format, jobs: Int = 1, diagnostics: Diagnostics = .silent) {
+    public init(vocoder: MelVocoder, choice: Choice = .griffinLim, format: SoundFile.Format, jobs: Int = 1, diagnostics: Diagnostics = .silent) {
         self.vocoder = vocoder
-        self.neural = neural
+        self.choice = choice
         self.format = format
         self.jobs = jobs
         self.diagnostics = diagnostics
@@ -114,8 +123,14 @@ public struct VocoderBatch: Sendable {
                     diagnostics.warning("\(label): no mel analysis in the metadata: assuming mel's defaults")
                 }
             }
-            if let neural {
+            switch choice {
+            case .griffinLim: break
+            case .neural(let neural):
                 return try neural.synthesize(decibels: mel.values, frames: mel.frames, analysis: analysis, peak: vocoder.peak, threads: threads)
+            case .decoded(let neural):
+                if mel.isDecoded, (try? neural.check(analysis)) != nil {
+                    return try neural.synthesize(decibels: mel.values, frames: mel.frames, analysis: analysis, peak: vocoder.peak, threads: threads)
+                }
             }
             return try vocoder.synthesize(decibels: mel.values, frames: mel.frames, inverse: cache.inverse(analysis))
         } catch let e as BSQError {

@@ -28,9 +28,9 @@ public struct MelFrame: Sendable {
     /// A mel frame of `values` (`frames · nMels` of them, time-major) with
     /// the metadata `metadata(key:source:analysis:crop:passing:)`.
     public init(values: [Float], frames: Int, nMels: Int, key: String? = nil, source: String? = nil,
-                analysis: MelAnalysis? = nil, crop: Crop? = nil, passing: JSONObject = JSONObject()) {
+                analysis: MelAnalysis? = nil, crop: Crop? = nil, decodedBy: CodesFrame.Model? = nil, passing: JSONObject = JSONObject()) {
         precondition(values.count == frames * nMels, "mel values do not match frames × n_mels")
-        let meta = MelFrame.metadata(key: key, source: source, analysis: analysis, crop: crop, passing: passing)
+        let meta = MelFrame.metadata(key: key, source: source, analysis: analysis, crop: crop, decodedBy: decodedBy, passing: passing)
         frame = Frame(values, dims: [frames, nMels], meta: meta)
         self.values = values
     }
@@ -39,11 +39,12 @@ public struct MelFrame: Sendable {
     /// metadata of the frame this one comes from, such as the codes it was
     /// decoded from) but `axes` and those of codes (`frames`, `bits`,
     /// `model`), in their order, then `key`, `source`, `axes` ["time", "mel"],
-    /// `mel` (the analysis) and `crop`: each one given replaces the passed-on
-    /// value in its place, or comes after them. (For a writer that encodes
-    /// the values from where they are, without the copy a `Frame` holds.)
+    /// `mel` (the analysis), `crop` and `decoded_by` (the model whose decoder
+    /// made the frame: `bsq-decode`'s frames): each one given replaces the
+    /// passed-on value in its place, or comes after them. (For a writer that
+    /// encodes the values from where they are, without the copy a `Frame` holds.)
     public static func metadata(key: String? = nil, source: String? = nil, analysis: MelAnalysis? = nil, crop: Crop? = nil,
-                                passing: JSONObject = JSONObject()) -> JSONObject {
+                                decodedBy: CodesFrame.Model? = nil, passing: JSONObject = JSONObject()) -> JSONObject {
         var meta = JSONObject()
         meta["kind"] = "mel"
         for (k, v) in passing.pairs where !MelFrame.notPassed.contains(k) { meta[k] = v }
@@ -52,6 +53,7 @@ public struct MelFrame: Sendable {
         meta["axes"] = ["time", "mel"]
         if let analysis { meta["mel"] = analysis.metadata }
         if let crop { meta["crop"] = ["offset": JSONValue(crop.offset), "of": JSONValue(crop.of)] }
+        if let decodedBy { meta["decoded_by"] = decodedBy.metadata }
         return meta
     }
 
@@ -69,6 +71,8 @@ public struct MelFrame: Sendable {
 
     public var key: String? { frame.key }
     public var source: String? { frame.meta["source"]?.string }
+    /// Whether `bsq-decode` made the frame from codes (its metadata names the model as `decoded_by`).
+    public var isDecoded: Bool { frame.meta["decoded_by"] != nil }
 
     /// The analysis of the metadata's `mel` (nil without one); throws naming
     /// a key of the wrong type or value.

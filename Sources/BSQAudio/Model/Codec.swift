@@ -131,6 +131,8 @@ public final class Codec {
 
     private func melFrame(_ p: Utterance<UInt64, Float>) -> Frame {
         let c = config
-        return MelFrame(values: Array(p.output[0..<(p.frames * c.n_mels)]), frames: p.frames, nMels: c.n_mels, passing: p.meta).frame
+        let ck = model.checkpoint
+        return MelFrame(values: Array(p.output[0..<(p.frames * c.n_mels)]), frames: p.frames, nMels: c.n_mels,
+                        decodedBy: CodesFrame.Model(name: ck.name, sha256: ck.sha256, isDefault: isDefaultModel), passing: p.meta).frame
     }
 }
