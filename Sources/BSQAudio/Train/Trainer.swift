@@ -145,24 +145,11 @@ public final class Trainer {
             let elapsed = Date().timeIntervalSince(runStart), rate = Double(done - firstStep) / max(elapsed, 1e-9)
             progress?.update(done, note: String(format: "loss %.4f  L1 %.2f dB  %.2f steps/s  ETA %@", r.total,
                                                r.l1 * (c.db_max - c.db_min) / 2, rate, Trainer.clock(Double(t.steps - done) / rate)))
-            let interrupted = Interruption.signal != 0
-            let validating = validation != nil && (done % t.val_every == 0 || done == t.steps)
-            let saving = done % t.checkpoint_every == 0 || interrupted || done == t.steps
-            // validation and checkpoints make buffers of their own: not on top of the step's
-            if validating || saving { step.releaseMemory() }
-            if let validation, validating {
-                progress?.finish()
-                try validate(validation)
-            }
-            if saving {
-                progress?.finish()
-                lastSaved = try checkpoint(final: done == t.steps)
-                try plot?(logPath)
-            }
-            if interrupted {
-                progress?.finish()
-                return .interrupted(signal: Interruption.signal, checkpoint: lastSaved)
-            }
+            let end = try Trainer.endOfStep(done, of: t.steps, validateEvery: validation == nil ? nil : t.val_every,
+                                            checkpointEvery: t.checkpoint_every, progress: progress, lastSaved: &lastSaved,
+                                            release: step.releaseMemory, validate: { try self.validate(validation!) },
+                                            save: { try self.checkpoint(final: $0) }, plot: { try self.plot?(self.logPath) })
+            if let end { return end }
         }
         progress?.finish()
         return .finished(checkpoint: lastSaved)
@@ -182,6 +169,31 @@ public final class Trainer {
         o["usage"] = .number(r.codes.usage)
         o["bits_per_s"] = .number(r.codes.bitsPerSecond)
         log?.write(o)
+    }
+
+    /// The end of step `done` of `steps` in either trainer: validation and a
+    /// checkpoint when due (after `release` gives the step's buffers back, as
+    /// both make buffers of their own), the plot redrawn at each checkpoint,
+    /// and on SIGINT/SIGTERM a save and the outcome that ends the run.
+    static func endOfStep(_ done: Int, of steps: Int, validateEvery: Int?, checkpointEvery: Int, progress: ProgressDisplay?,
+                          lastSaved: inout String, release: () -> Void, validate: () throws -> Void,
+                          save: (_ final: Bool) throws -> String, plot: () throws -> Void) throws -> Outcome? {
+        let interrupted = Interruption.signal != 0
+        let validating = validateEvery.map { done % $0 == 0 || done == steps } ?? false
+        let saving = done % checkpointEvery == 0 || interrupted || done == steps
+        if validating || saving { release() }
+        if validating {
+            progress?.finish()
+            try validate()
+        }
+        if saving {
+            progress?.finish()
+            lastSaved = try save(done == steps)
+            try plot()
+        }
+        guard interrupted else { return nil }
+        progress?.finish()
+        return .interrupted(signal: Interruption.signal, checkpoint: lastSaved)
     }
 
     /// Saves a step checkpoint (removing the oldest beyond `keep`), and at

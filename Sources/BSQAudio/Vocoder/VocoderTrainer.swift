@@ -109,20 +109,11 @@ public final class VocoderTrainer {
             let rate = Double(done - firstStep) / max(Date().timeIntervalSince(runStart), 1e-9)
             progress?.update(done, note: String(format: "loss %.4f  mel %.3f  stft %.3f  %.2f steps/s  ETA %@", v.total, v.mel, v.stft,
                                                rate, Trainer.clock(Double(t.steps - done) / rate)))
-            let interrupted = Interruption.signal != 0
-            let validating = heldOut != nil && (done % t.val_every == 0 || done == t.steps)
-            let saving = done % t.checkpoint_every == 0 || interrupted || done == t.steps
-            if validating || saving { step.releaseMemory() }
-            if let heldOut, validating { progress?.finish(); validate(heldOut, step) }
-            if saving {
-                progress?.finish()
-                lastSaved = try checkpoint(final: done == t.steps)
-                try plot?(logPath)
-            }
-            if interrupted {
-                progress?.finish()
-                return .interrupted(signal: Interruption.signal, checkpoint: lastSaved)
-            }
+            let end = try Trainer.endOfStep(done, of: t.steps, validateEvery: heldOut == nil ? nil : t.val_every,
+                                            checkpointEvery: t.checkpoint_every, progress: progress, lastSaved: &lastSaved,
+                                            release: step.releaseMemory, validate: { self.validate(heldOut!, step) },
+                                            save: { try self.checkpoint(final: $0) }, plot: { try self.plot?(self.logPath) })
+            if let end { return end }
         }
         progress?.finish()
         return .finished(checkpoint: lastSaved)
