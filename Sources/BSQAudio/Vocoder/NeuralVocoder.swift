@@ -3,10 +3,14 @@ import Foundation
 /// A trained vocoder ready to run (`mel2wav --vocoder`): mel frames in dB
 /// to audio through `VocosNetwork`, with the analysis of the frames checked
 /// against the one the vocoder was trained on. Safe to share between
-/// threads: each call takes its own buffers.
-public final class NeuralVocoder: Sendable {
+/// threads: each call takes its own buffers (kept for the next call).
+public final class NeuralVocoder: @unchecked Sendable {
     public let checkpoint: VocoderCheckpoint
     public let network: VocosNetwork
+    /// Arenas of finished calls, reused so that a batch of files does not
+    /// fault in fresh pages for each (one per concurrent call at most).
+    private var idle: [Arena] = []
+    private let lock = NSLockLite()
     /// The file name of the vocoder shipped beside the default tokenizer.
     public static let defaultFileName = "bsq-audio-vocos-tiny.safetensors"
 
@@ -46,10 +50,12 @@ public final class NeuralVocoder: Sendable {
         }
         precondition(decibels.count == frames * config.n_mels)
         var y = [Float](repeating: 0, count: frames * config.hop_length)
+        let arena = lock.sync { idle.popLast() } ?? Arena()
+        defer { arena.reset(); lock.sync { idle.append(arena) } }
         checkpoint.weights.withUnsafeBufferPointer { w in
             decibels.withUnsafeBufferPointer { m in
                 network.synthesize(Weights(w.baseAddress!, network.layout), mel: m.baseAddress!, frames: frames, into: &y,
-                                   arena: Arena(), threads: threads)
+                                   arena: arena, threads: threads)
             }
         }
         y.removeLast(config.hop_length)
