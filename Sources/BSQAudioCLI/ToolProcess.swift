@@ -72,9 +72,10 @@ public enum ToolProcess {
     }
 
     /// Ends a batch: `processed N of M` on stderr when there were several
-    /// inputs, and exit status 1 when any input failed.
-    public static func finishBatch(processed: Int, of total: Int) throws {
-        if total > 1 { report("processed \(processed) of \(total)") }
+    /// inputs (with `quiet`, only when some failed: then it sums up the
+    /// errors above it), and exit status 1 when any input failed.
+    public static func finishBatch(processed: Int, of total: Int, quiet: Bool = false) throws {
+        if total > 1 && (!quiet || processed < total) { report("processed \(processed) of \(total)") }
         if processed < total {
             try StandardOutput.shared.flush()
             exit(1)

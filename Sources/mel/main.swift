@@ -80,7 +80,7 @@ struct Mel: ToolCommand {
     var jobs: Int?
     @Flag(help: "Compress payloads with zstd.")
     var zstd = false
-    @Flag(name: .shortAndLong, help: "No progress bar (it is shown only when stderr is a terminal).")
+    @Flag(name: .shortAndLong, help: "Nothing on stderr but errors: no progress bar (shown only on a terminal), no summary when every input was processed.")
     var quiet = false
 
     enum Preset: String, ExpressibleByArgument, CaseIterable { case librosa, torchaudio }
@@ -129,6 +129,6 @@ struct Mel: ToolCommand {
             try batch.run(items, to: writer, diagnostics: ToolProcess.diagnostics(),
                           progress: ProgressBar(total: items.count, label: "files", enabled: !quiet))
         }
-        try ToolProcess.finishBatch(processed: processed, of: items.count)
+        try ToolProcess.finishBatch(processed: processed, of: items.count, quiet: quiet)
     }
 }

@@ -50,7 +50,7 @@ struct Mel2Wav: ToolCommand {
 
     @Option(name: .shortAndLong, help: ArgumentHelp("Frames processed in parallel (default: the number of cores).", valueName: "n"))
     var jobs: Int?
-    @Flag(name: .shortAndLong, help: "No warnings on standard error.")
+    @Flag(name: .shortAndLong, help: "Nothing on stderr but errors: no warnings, no summary when every frame was made.")
     var quiet = false
 
     enum InitPhase: String, ExpressibleByArgument, CaseIterable { case random, zeros }
@@ -92,6 +92,6 @@ struct Mel2Wav: ToolCommand {
         let batch = VocoderBatch(vocoder: griffinLim, choice: try choice(diagnostics), format: chosen ?? .wav16,
                                  jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, diagnostics: diagnostics)
         let (processed, total) = try batch.run(FrameInputs(inputs), to: VocoderBatch.Destination(target))
-        try ToolProcess.finishBatch(processed: processed, of: total)
+        try ToolProcess.finishBatch(processed: processed, of: total, quiet: quiet)
     }
 }

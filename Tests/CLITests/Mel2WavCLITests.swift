@@ -98,6 +98,9 @@ final class Mel2WavCLITests: XCTestCase {
             let r = try Tool.run("mel2wav", ["-j", jobs, "-o", dir.path("out\(jobs)/sub") + "/"], stdin: stream)
             XCTAssertEqual(r.status, 0, r.stderr)
             XCTAssertEqual(r.stderr, "mel2wav: processed 2 of 2\n")
+            let quiet = try Tool.run("mel2wav", ["-q", "-j", jobs, "-o", dir.path("quiet\(jobs)") + "/"], stdin: stream)
+            XCTAssertEqual(quiet.status, 0, quiet.stderr)
+            XCTAssertEqual(quiet.stderr, "", "-q: nothing but errors")
         }
         for key in ["vocoder_default", "vocoder_short_no_center"] {
             XCTAssertEqual(try Repo.read(dir.path("out1/sub/\(key).wav")), try Repo.read(dir.path("out2/sub/\(key).wav")), key)

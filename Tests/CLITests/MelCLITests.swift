@@ -85,6 +85,7 @@ final class MelCLITests: XCTestCase {
         let f = try melFrames(r)
         XCTAssertEqual(f.map(\.key), ["10/a", "2/b", "84/121123/84-121123-0000", "84/121123/84-121123-0001"])
         XCTAssertEqual(r.stderr, "mel: processed 4 of 4\n")
+        XCTAssertEqual(try Tool.run("mel", ["-q", "-j", "2", dir.path("corpus")]).stderr, "", "-q: nothing but errors")
         let serial = try Tool.run("mel", ["-j", "1", dir.path("corpus")])
         XCTAssertEqual(serial.stdout, r.stdout, "parallel output is byte-identical to serial")
     }

@@ -102,6 +102,6 @@ complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" 
 complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" seed' -l 'seed' -d 'Seed of --crop random (the crop depends only on the seed and the key).' -rfka ''
 complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" j jobs' -l 'jobs' -s 'j' -d 'Inputs processed in parallel (default: the number of cores).' -rfka ''
 complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" zstd' -l 'zstd' -d 'Compress payloads with zstd.'
-complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" q quiet' -l 'quiet' -s 'q' -d 'No progress bar (it is shown only when stderr is a terminal).'
+complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" q quiet' -l 'quiet' -s 'q' -d 'Nothing on stderr but errors: no progress bar (shown only on a terminal), no summary when every input was processed.'
 complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'mel' -n '__mel_should_offer_completions_for_positional "mel" -eq 1' -fa 'help' -d 'Show subcommand help information.'

@@ -86,6 +86,6 @@ complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_option
 complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" seed' -l 'seed' -d 'Seed of the random initial phase: numpy\'s RandomState(seed), as librosa\'s random_state (default 0).' -rfka ''
 complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" peak' -l 'peak' -d 'Scale each output to this peak (default: 0.9 when the frames\' dB reference is max, else keep the level).' -rfka ''
 complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" j jobs' -l 'jobs' -s 'j' -d 'Frames processed in parallel (default: the number of cores).' -rfka ''
-complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" q quiet' -l 'quiet' -s 'q' -d 'No warnings on standard error.'
+complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" q quiet' -l 'quiet' -s 'q' -d 'Nothing on stderr but errors: no warnings, no summary when every frame was made.'
 complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_positional "mel2wav" -eq 1' -fa 'help' -d 'Show subcommand help information.'
