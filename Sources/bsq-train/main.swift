@@ -94,7 +94,7 @@ struct Train: ParsableCommand {
     func validate() throws {
         if options.data.isEmpty && options.lists.isEmpty { throw ValidationError("no training data (give audio folders, files, mel frames or --list)") }
         if initFrom != nil && preset != nil { throw ValidationError("--init takes the model from its file; change fields with --set model.FIELD=VALUE, not --preset") }
-        if options.resume != nil && (preset != nil || initFrom != nil || options.config != nil || !options.sets.isEmpty || options.batch != nil || options.lr != nil || options.seed != nil || specaug || recompute) {
+        if options.resume != nil && (preset != nil || initFrom != nil || options.setsConfiguration || specaug || recompute) {
             throw ValidationError("a resumed run keeps its configuration; only --steps may change")
         }
         // with --init, run() checks the configuration once the file is read
@@ -129,14 +129,7 @@ struct Train: ParsableCommand {
         trainer.progress = ProgressBar(total: state.run.train.steps, label: "steps", enabled: !options.quiet)
         if let plot = options.plot { trainer.plotCurves(into: plot) }
         ToolProcess.deferInterrupts()
-        switch try trainer.run(resumed: options.resume != nil) {
-        case .finished(let saved):
-            if !options.quiet { ToolProcess.report("step \(state.step) of \(state.run.train.steps): saved \(saved)") }
-            if let profile = BLAS.profileSummary { ToolProcess.report(profile) }
-        case .interrupted(let signal, let saved):
-            ToolProcess.report("interrupted at step \(state.step); saved \(saved) (continue with --resume \(directory))")
-            ToolProcess.end(status: 128 + signal)
-        }
+        options.finish(try trainer.run(resumed: options.resume != nil), step: state.step, of: state.run.train.steps, directory: directory)
     }
 }
 
@@ -201,7 +194,7 @@ struct Vocoder: ParsableCommand {
     func validate() throws {
         if options.data.isEmpty && options.lists.isEmpty { throw ValidationError("no training audio (give folders, files or --list)") }
         if initFrom != nil && preset != nil { throw ValidationError("--init takes the vocoder from its file; change fields with --set, not --preset") }
-        if options.resume != nil && (preset != nil || initFrom != nil || codec != nil || options.config != nil || !options.sets.isEmpty || options.batch != nil || options.lr != nil || options.seed != nil) {
+        if options.resume != nil && (preset != nil || initFrom != nil || codec != nil || options.setsConfiguration) {
             throw ValidationError("a resumed run keeps its configuration (and its --codec); only --steps may change")
         }
         if options.resume == nil && initFrom == nil { _ = try configuration(base: nil) }
@@ -209,76 +202,30 @@ struct Vocoder: ParsableCommand {
 
     /// A new run's configuration; its errors are usage errors (exit 64).
     func configuration(base: VocoderConfig?) throws -> VocoderRunConfig {
-        var shortcuts: [String] = []
-        if let steps = options.steps { shortcuts.append("train.steps=\(steps)") }
-        if let batch = options.batch { shortcuts.append("train.batch=\(batch)") }
-        if let lr = options.lr { shortcuts.append("train.lr=\(lr)") }
-        if let seed = options.seed { shortcuts.append("train.seed=\(seed)") }
+        let shortcuts = RunConfig.shortcuts(steps: options.steps, batch: options.batch, lr: options.lr, seed: options.seed,
+                                            specaug: false, recompute: false)
         do {
-            var run = try VocoderRunConfig.resolve(preset: preset ?? "tiny", file: options.config, overrides: options.sets + shortcuts)
-            if let base {
-                // the network comes from the --init file; --set or --config may still rename it, nothing else
-                let preset = VocoderConfig.presets[self.preset ?? "tiny"]!
-                var asked = run.vocoder, plain = preset
-                asked.name = nil; plain.name = nil
-                guard asked == plain else { throw BSQError("--init takes the vocoder from its file; only vocoder.name may be set") }
-                let named = run.vocoder.name
-                run.vocoder = base
-                if named != preset.name { run.vocoder.name = named }
-                try run.validate()
-            }
-            return run
+            return try VocoderRunConfig.resolve(preset: preset ?? "tiny", file: options.config, overrides: options.sets + shortcuts, base: base)
         } catch let e as BSQError { throw ValidationError(e.message) }
     }
 
     func run() throws {
         let state: VocoderState
         let directory = Trainer.folder(output: options.output, resuming: options.resume)
-        var codecPath = codec
         if let resume = options.resume {
-            let file = AudioInputs.isDirectory(resume) ? try Trainer.latest(in: resume) : resume
-            state = try VocoderState(resume: file, steps: options.steps)
-            if let recorded = state.codec, let v = try? JSONValue.parse(recorded) { codecPath = v["path"]?.string }
+            state = try VocoderState(resume: AudioInputs.isDirectory(resume) ? try Trainer.latest(in: resume) : resume, steps: options.steps)
         } else {
             let start = try initFrom.map { try VocoderCheckpoint(path: $0) }
-            let run = try configuration(base: start?.config)
+            state = VocoderState(run: try configuration(base: start?.config))
             try Trainer.checkNewRun(folder: directory)
-            state = VocoderState(run: run)
             if let start { state.params = start.weights; state.ema = start.weights }
         }
-        // recorded as an absolute path, so that --resume finds it from any folder
-        codecPath = codecPath.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-        let codecModel = try codecPath.map { try Checkpoint(path: $0) }
-        if let codecModel, let codecPath {
-            if let recorded = state.codec, let v = try? JSONValue.parse(recorded), let sha = v["sha256"]?.string, sha != codecModel.sha256 {
-                throw BSQError("--codec \(codecPath): not the tokenizer the run started with (its SHA-256 differs)")
-            }
-            var o = JSONObject()
-            o["path"] = .string(codecPath); o["name"] = .string(codecModel.name); o["sha256"] = .string(codecModel.sha256)
-            state.codec = JSONValue.object(o).serialized()
-        }
-        let v = state.run.vocoder, t = state.run.train
-        var audio = try AudioInputs.expand(options.data)
-        for l in options.lists { audio += try AudioInputs.fromList(l, root: options.root) }
-        for a in audio { _ = try SoundFile(path: a.path) }
-        let training = try VocoderData(examples: audio, config: v, segment: t.segment, seed: t.seed, codec: codecModel)
-        let heldOut = options.val.isEmpty ? nil : try VocoderData(examples: try AudioInputs.expand(options.val), config: v, segment: t.segment, seed: 0, codec: codecModel)
-        if !AudioInputs.isDirectory(directory) {
-            do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-                throw BSQError("\(directory): cannot create the run folder")
-            }
-        }
-        let trainer = VocoderTrainer(state: state, data: training, validation: heldOut, directory: directory, log: options.log, threads: options.threads)
-        trainer.progress = ProgressBar(total: t.steps, label: "steps", enabled: !options.quiet)
+        let trainer = try VocoderTrainer(state: state, operands: options.data, lists: options.lists, root: options.root, val: options.val,
+                                         codec: try state.codecModel(path: codec), directory: directory, log: options.log, threads: options.threads)
+        trainer.progress = ProgressBar(total: state.run.train.steps, label: "steps", enabled: !options.quiet)
         if let plot = options.plot { trainer.plotCurves(into: plot) }
         ToolProcess.deferInterrupts()
-        switch try trainer.run(resumed: options.resume != nil) {
-        case .finished(let saved):
-            if !options.quiet { ToolProcess.report("step \(state.step) of \(t.steps): saved \(saved)") }
-        case .interrupted(let signal, let saved):
-            ToolProcess.report("interrupted at step \(state.step); saved \(saved) (continue with --resume \(directory))")
-            ToolProcess.end(status: 128 + signal)
-        }
+        options.finish(try trainer.run(resumed: options.resume != nil), step: state.step, of: state.run.train.steps, directory: directory)
     }
 }
 
@@ -331,6 +278,21 @@ struct RunOptions: ParsableArguments {
 
     @Flag(name: .shortAndLong, help: "No progress bar or summary.")
     var quiet = false
+
+    /// Whether any option sets a field of the configuration (which a resumed run keeps).
+    var setsConfiguration: Bool { config != nil || !sets.isEmpty || batch != nil || lr != nil || seed != nil }
+
+    /// Reports how a run ended; an interrupted one exits with 128 + the signal.
+    func finish(_ outcome: Trainer.Outcome, step: Int, of steps: Int, directory: String) {
+        switch outcome {
+        case .finished(let saved):
+            if !quiet { ToolProcess.report("step \(step) of \(steps): saved \(saved)") }
+            if let profile = BLAS.profileSummary { ToolProcess.report(profile) }
+        case .interrupted(let signal, let saved):
+            ToolProcess.report("interrupted at step \(step); saved \(saved) (continue with --resume \(directory))")
+            ToolProcess.end(status: 128 + signal)
+        }
+    }
 
     func validate() throws {
         if output == nil && resume == nil { throw ValidationError("give a run folder with -o (or --resume)") }

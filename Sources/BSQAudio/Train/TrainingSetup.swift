@@ -50,6 +50,14 @@ extension Trainer {
         return AudioInputs.isDirectory(r) ? r : AudioInputs.directoryName(r)
     }
 
+    /// Creates the run folder when it does not exist.
+    static func makeFolder(_ directory: String) throws {
+        guard !AudioInputs.isDirectory(directory) else { return }
+        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+            throw BSQError("\(directory): cannot create the run folder")
+        }
+    }
+
     /// A new run refuses a folder that holds a run.
     public static func checkNewRun(folder: String) throws {
         guard AudioInputs.isDirectory(folder) else { return }
@@ -70,11 +78,7 @@ extension Trainer {
             let v = try TrainingData.examples(operands: val, lists: [], root: nil, model: c)
             validation = try ValidationSet(TrainingData(examples: v, model: c, seed: 0, specAugment: nil), threads: threads)
         }
-        if !AudioInputs.isDirectory(directory) {
-            do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-                throw BSQError("\(directory): cannot create the run folder")
-            }
-        }
+        try Trainer.makeFolder(directory)
         self.init(state: state, data: training, validation: validation, directory: directory, log: log, threads: threads)
     }
 
