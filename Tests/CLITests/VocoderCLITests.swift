@@ -26,11 +26,15 @@ final class VocoderCLITests: XCTestCase {
         let audio = try audioFolder(dir)
         let cases: [([String], String)] = [
             (["--set", "train.lrr=1"], "unknown field 'train.lrr'"),
-            (["--set", "model.width=3"], "unknown section 'model' (expected vocoder or train)"),
+            (["--set", "model.width=3"], "unknown section 'model' (expected vocoder, train or disc)"),
             (["--set", "train.segment=4"], "segment must be in 8...100000 frames (got 4)"),
             (["--set", "vocoder.hop_length=161"], "hop_length must be even"),
             (["--preset", "huge"], "--preset must be tiny or base"),
             (["--batch", "0"], "batch must be in 1...1024"),
+            (["--set", "disc.weight=1", "--set", "train.segment=8", "--set", "disc.resolutions=[[4096,1024,4096]]"],
+             "the crops' 1120 samples are too short for the discriminators (at least 2049"),
+            (["--set", "disc.mpd_channels=[4,4]"], "mpd_channels must be 5 values"),
+            (["--set", "disc.resolutions=[[512,0,512]]"], "each resolution is [n_fft, hop, win]"),
         ]
         for (args, message) in cases {
             let r = try Tool.run("bsq-train", ["vocoder", "-q", "-o", dir.path("run")] + args + [audio])
@@ -83,6 +87,49 @@ final class VocoderCLITests: XCTestCase {
         let d = try Tool.run("mel2wav", ["--vocoder", "default", "-o", dir.path("b.wav"), dir.path("a.mel")], env: env)
         XCTAssertEqual(d.status, 0, d.stderr)
         XCTAssertEqual(try Repo.read(dir.path("a.wav")), try Repo.read(dir.path("b.wav")))
+    }
+
+    /// Adversarial fine-tuning (`disc.weight` > 0) from a plain run's vocoder:
+    /// the discriminators' terms logged from `disc.start` on, their state in
+    /// the checkpoints, an exact resume, and an export without them.
+    func testAdversarialFineTuningResumesExactlyAndExportsTheVocoderAlone() throws {
+        let dir = TempDir()
+        let audio = try audioFolder(dir)
+        XCTAssertEqual(try Tool.run("bsq-train", ["vocoder", "-q", "--steps", "2", "-o", dir.path("base")] + Self.micro + [audio]).status, 0)
+        let gan = ["--set", "disc.weight=1", "--set", "disc.start=2", "--set", "disc.mpd_channels=[4,4,8,8,8]", "--set", "disc.mrd_channels=4",
+                   "--set", "disc.lr=2e-4"]
+        let args = ["vocoder", "-q", "--steps", "6", "--seed", "3", "--init", dir.path("base/model.safetensors"),
+                    "--set", "train.checkpoint_every=3", "--set", "train.keep=5", "--set", "train.segment=20", "--set", "train.log_every=1",
+                    "--batch", "2"] + gan
+        let whole = try Tool.run("bsq-train", args + ["-o", dir.path("whole"), audio])
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        let train = try String(contentsOfFile: dir.path("whole/log.jsonl"), encoding: .utf8).split(separator: "\n")
+            .map { try JSONValue.parse(String($0)) }.filter { $0["kind"]?.string == "train" }
+        XCTAssertEqual(train.count, 6)
+        for l in train {
+            let step = Int(l["step"]?.number ?? 0)
+            for k in ["d_loss", "d_mpd", "d_mrd", "gen", "fm"] {
+                if step <= 2 { XCTAssertNil(l[k], "\(k) before disc.start: \(l.serialized())") } else {
+                    XCTAssertTrue((l[k]?.number ?? -1) > 0, "\(k) at step \(step): \(l.serialized())")
+                }
+            }
+        }
+        let checkpoint = try SafeTensors(path: dir.path("whole/step-00000003.safetensors"))
+        XCTAssertNotNil(checkpoint.entry("multiperioddisc.discriminators.4.conv_post.weight_v"))
+        XCTAssertNotNil(checkpoint.entry("disc_optimizer.exp_avg.multiresddisc.discriminators.2.convs.4.bias"))
+        XCTAssertEqual(checkpoint.metadata["disc_optimizer_step"], "1")
+        try FileManager.default.createDirectory(atPath: dir.path("cut"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: dir.path("whole/step-00000003.safetensors"), toPath: dir.path("cut/step-00000003.safetensors"))
+        let resumed = try Tool.run("bsq-train", ["vocoder", "-q", "--resume", dir.path("cut"), audio])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertEqual(try SafeTensors(path: dir.path("whole/model.safetensors")).sha256, try SafeTensors(path: dir.path("cut/model.safetensors")).sha256)
+        XCTAssertNotEqual(try SafeTensors(path: dir.path("whole/model.safetensors")).sha256, try SafeTensors(path: dir.path("base/model.safetensors")).sha256)
+
+        let ex = try Tool.run("bsq-train", ["export", dir.path("whole/model.safetensors"), "-o", dir.path("voc.safetensors")])
+        XCTAssertEqual(ex.status, 0, ex.stderr)
+        let exported = try SafeTensors(path: dir.path("voc.safetensors"))
+        XCTAssertFalse(exported.entries.contains { $0.name.contains("disc") }, "the discriminators stay in the run")
+        XCTAssertEqual(exported.entries.count, VocosNetwork(try VocoderCheckpoint(path: dir.path("voc.safetensors")).config).layout.slots.count)
     }
 
     /// SIGINT saves a checkpoint and exits 130; resuming ends with the bytes of an uninterrupted run.

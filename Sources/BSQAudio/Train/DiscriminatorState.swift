@@ -3,7 +3,8 @@ import Foundation
 /// The discriminator's side of a run's state: its weights (BatchNorm running
 /// statistics included) and its own AdamW (the trainer's betas and weight
 /// decay, peak `disc.lr`, the same warmup and cosine), saved in the run's
-/// checkpoints under its keys (`discriminator.network.*`) and
+/// checkpoints under its keys (`discriminator.network.*` for the tokenizer's
+/// PatchGAN, `multiperioddisc.*` / `multiresddisc.*` for the vocoder's) and
 /// `disc_optimizer.exp_avg.*` / `disc_optimizer.exp_avg_sq.*`; a model
 /// export leaves them out.
 public final class DiscriminatorState {
@@ -12,17 +13,28 @@ public final class DiscriminatorState {
     public var optimizer: AdamW
     let decay: [Bool]
 
-    /// A fresh discriminator for `run`, seeded from `train.seed`.
-    public init(run: RunConfig) {
-        layout = Discriminator(ndf: run.disc.ndf, layers: run.disc.layers).layout
-        params = layout.initialValues(seed: run.train.seed ^ 0x5EED_D15C)
-        optimizer = TrainingState.adamW(run.train, count: layout.count)
+    public init(layout: ParameterLayout, params: [Float], optimizer: AdamW) {
+        self.layout = layout
+        self.params = params
+        self.optimizer = optimizer
         decay = TrainingState.decayMask(layout)
+    }
+
+    /// A fresh discriminator for `run`, seeded from `train.seed`.
+    public convenience init(run: RunConfig) {
+        let layout = Discriminator(ndf: run.disc.ndf, layers: run.disc.layers).layout
+        self.init(layout: layout, params: layout.initialValues(seed: run.train.seed ^ 0x5EED_D15C),
+                  optimizer: TrainingState.adamW(run.train, count: layout.count))
     }
 
     /// The state saved in `file` (`path` names it in errors).
     convenience init(run: RunConfig, file: SafeTensors, path: String) throws {
         self.init(run: run)
+        try load(file, path: path)
+    }
+
+    /// Replaces the weights and the optimizer's state with those saved in `file`.
+    func load(_ file: SafeTensors, path: String) throws {
         guard let text = file.metadata["disc_optimizer_step"], let step = Int(text) else {
             throw BSQError("\(path): no discriminator state, but the run trains one")
         }
@@ -40,10 +52,14 @@ public final class DiscriminatorState {
 
     /// Clip (`train.clip`) and one AdamW update from a discriminator step's gradients.
     func apply(grads: UnsafeMutablePointer<Float>, run: RunConfig, step: Int) {
-        let count = layout.count
-        if run.train.clip > 0 { AdamW.clip(grads, count: count, maxNorm: Float(run.train.clip)) }
+        apply(grads: grads, clip: run.train.clip, lr: DiscriminatorState.learningRate(run, step: step))
+    }
+
+    /// Clip at `clip` (0: none) and one AdamW update at `lr`.
+    public func apply(grads: UnsafeMutablePointer<Float>, clip: Double, lr: Double) {
+        if clip > 0 { AdamW.clip(grads, count: layout.count, maxNorm: Float(clip)) }
         params.withUnsafeMutableBufferPointer { p in
-            optimizer.update(p.baseAddress!, grads: grads, decay: decay, lr: Float(DiscriminatorState.learningRate(run, step: step)))
+            optimizer.update(p.baseAddress!, grads: grads, decay: decay, lr: Float(lr))
         }
     }
 

@@ -78,9 +78,9 @@ public struct SpectralLoss: Sendable {
             var parts = [Double](repeating: 0, count: B)
             parts.withUnsafeMutableBufferPointer { part in
                 workers.tasks(B) { b, _ in
-                    var spec = analyze(a, predicted + b * stride, L)
-                    let my = magnitudes(analyze(a, target + b * L, L), floor: nil)
-                    let mh = magnitudes(spec, floor: nil)
+                    var spec = Self.analyze(a, predicted + b * stride, L)
+                    let my = Self.magnitudes(Self.analyze(a, target + b * L, L), floor: nil)
+                    let mh = Self.magnitudes(spec, floor: nil)
                     var melY = [Float](repeating: 0, count: F * nm), melH = melY
                     fb.apply(my, rows: F, into: &melY)
                     fb.apply(mh, rows: F, into: &melH)
@@ -101,7 +101,7 @@ public struct SpectralLoss: Sendable {
                         spec[2 * j] = m > 0 ? dm[j] * re / m : 0
                         spec[2 * j + 1] = m > 0 ? dm[j] * im / m : 0
                     }
-                    synthesizeGradient(a, spec, L, into: gradient + b * stride)
+                    Self.synthesizeGradient(a, spec, L, into: gradient + b * stride)
                 }
             }
             melSum += parts.reduce(0, +) / count
@@ -116,9 +116,9 @@ public struct SpectralLoss: Sendable {
                     mhs.withUnsafeMutableBufferPointer { hp in
                         sums.withUnsafeMutableBufferPointer { su in
                             workers.tasks(B) { b, _ in
-                                sp[b] = analyze(a, predicted + b * stride, L)
-                                yp[b] = magnitudes(analyze(a, target + b * L, L), floor: SpectralLoss.powerFloor)
-                                hp[b] = magnitudes(sp[b], floor: SpectralLoss.powerFloor)
+                                sp[b] = Self.analyze(a, predicted + b * stride, L)
+                                yp[b] = Self.magnitudes(Self.analyze(a, target + b * L, L), floor: SpectralLoss.powerFloor)
+                                hp[b] = Self.magnitudes(sp[b], floor: SpectralLoss.powerFloor)
                                 var d = 0.0, y = 0.0, l = 0.0
                                 for j in 0..<n {
                                     let my = Double(yp[b][j]), mh = Double(hp[b][j])
@@ -148,7 +148,7 @@ public struct SpectralLoss: Sendable {
                     spec[2 * j] = passes ? dm * re / mh[j] : 0
                     spec[2 * j + 1] = passes ? dm * im / mh[j] : 0
                 }
-                synthesizeGradient(a, spec, L, into: gradient + b * stride)
+                Self.synthesizeGradient(a, spec, L, into: gradient + b * stride)
             }
         }
         let m = melSum / Double(max(mel.count, 1)), s = stftSum / Double(max(stft.count, 1))
@@ -156,7 +156,7 @@ public struct SpectralLoss: Sendable {
     }
 
     /// The STFT of x[0 ..< L]: frames × bins interleaved (re, im).
-    func analyze(_ a: Analysis, _ x: UnsafePointer<Float>, _ L: Int) -> [Float] {
+    static func analyze(_ a: Analysis, _ x: UnsafePointer<Float>, _ L: Int) -> [Float] {
         let N = a.r.nFFT, P = N / 2, F = a.frames(L), bins = a.bins
         var padded = [Float](repeating: 0, count: L + 2 * P)
         padded.withUnsafeMutableBufferPointer { STFT.pad(UnsafeBufferPointer(start: x, count: L), by: P, mode: .reflect, into: $0) }
@@ -171,7 +171,7 @@ public struct SpectralLoss: Sendable {
     }
 
     /// |X| per bin, √max(re² + im², floor) with a floor.
-    func magnitudes(_ spec: [Float], floor: Float?) -> [Float] {
+    static func magnitudes(_ spec: [Float], floor: Float?) -> [Float] {
         (0..<(spec.count / 2)).map { j in
             let p = spec[2 * j] * spec[2 * j] + spec[2 * j + 1] * spec[2 * j + 1]
             return (floor.map { max(p, $0) } ?? p).squareRoot()
@@ -181,7 +181,7 @@ public struct SpectralLoss: Sendable {
     /// Adds to g[0 ..< L] the gradient that the spectrum gradient `dspec`
     /// (∂/∂re, ∂/∂im per bin, frames × bins) sends back through the STFT: each
     /// frame's adjoint rfft (a c2r of the halved middle bins), the window, the reflect padding.
-    func synthesizeGradient(_ a: Analysis, _ dspec: [Float], _ L: Int, into g: UnsafeMutablePointer<Float>) {
+    static func synthesizeGradient(_ a: Analysis, _ dspec: [Float], _ L: Int, into g: UnsafeMutablePointer<Float>) {
         let N = a.r.nFFT, P = N / 2, F = a.frames(L), bins = a.bins
         var dpad = [Float](repeating: 0, count: L + 2 * P)
         let frame = AlignedFloats(count: N), spectrum = AlignedFloats(count: 2 * bins)

@@ -61,25 +61,77 @@ public struct VocoderTrainConfig: Codable, Sendable, Equatable {
     }
 }
 
+/// Adversarial training of the vocoder (`disc` in its run configuration; off
+/// unless `weight` > 0): Vocos's multi-period and multi-resolution
+/// discriminators (`WaveDiscriminators`), hinge losses and feature matching.
+/// From step `start` on, the generator's loss gains `weight` · (its
+/// adversarial and feature-matching terms) and every step begins with one
+/// discriminator update (AdamW with the generator's betas and schedule, peak `lr` or `train.lr`).
+public struct VocoderDiscConfig: Codable, Sendable, Equatable {
+    public var weight = 0.0
+    public var start = 0
+    public var lr: Double?
+    public var periods = [2, 3, 5, 7, 11]
+    /// Channels of the multi-period discriminator's five convolutions (HiFi-GAN's).
+    public var mpd_channels = [32, 128, 512, 1024, 1024]
+    /// (n_fft, hop, win) of each multi-resolution sub-discriminator, and its channels (Vocos's).
+    public var resolutions = [[1024, 256, 1024], [2048, 512, 2048], [512, 128, 512]]
+    public var mrd_channels = 64
+    /// The multi-resolution discriminator's share in both losses (Vocos's `mrd_loss_coeff`).
+    public var mrd_weight = 0.1
+
+    public init() {}
+
+    public var enabled: Bool { weight > 0 }
+
+    public func validate(samples: Int) throws {
+        func need(_ ok: Bool, _ what: String) throws { if !ok { throw BSQError("disc config: \(what)") } }
+        try need(weight >= 0 && weight.isFinite, "weight must be >= 0 (got \(weight))")
+        try need(start >= 0, "start must be >= 0 (got \(start))")
+        try need(lr.map { $0 > 0 && $0.isFinite } ?? true, "lr must be > 0")
+        try need(mrd_weight >= 0 && mrd_weight.isFinite, "mrd_weight must be >= 0 (got \(mrd_weight))")
+        try need(!periods.isEmpty && periods.count <= 16 && periods.allSatisfy { $0 >= 1 && $0 <= 64 },
+                 "periods must be 1 to 16 values in 1...64 (got \(periods))")
+        try need(mpd_channels.count == 5 && mpd_channels.allSatisfy { $0 >= 1 && $0 <= 4096 },
+                 "mpd_channels must be 5 values in 1...4096 (got \(mpd_channels))")
+        try need(!resolutions.isEmpty && resolutions.count <= 8, "resolutions must hold 1 to 8 [n_fft, hop, win] (got \(resolutions.count))")
+        for r in resolutions {
+            try need(r.count == 3 && r[0] >= 16 && r[0] <= 16384 && r[0] % 2 == 0 && r[1] >= 1 && r[1] <= r[0] && r[2] >= 1 && r[2] <= r[0],
+                     "each resolution is [n_fft, hop, win] with an even n_fft in 16...16384, 1 <= hop <= n_fft and 1 <= win <= n_fft (got \(r))")
+        }
+        try need(mrd_channels >= 1 && mrd_channels <= 4096, "mrd_channels must be in 1...4096 (got \(mrd_channels))")
+        if enabled {
+            let shortest = WaveDiscriminators(self).minimumLength
+            try need(samples >= shortest, "the crops' \(samples) samples are too short for the discriminators (at least \(shortest); raise train.segment)")
+        }
+    }
+}
+
 /// A vocoder run's whole configuration: `{"vocoder": {...}, "train": {...}}`,
 /// resolved from a preset, a JSON file and `--set section.field=value` overrides.
 public struct VocoderRunConfig: Sendable, Equatable {
     public var vocoder: VocoderConfig
     public var train: VocoderTrainConfig
+    public var disc = VocoderDiscConfig()
 
     public static func resolve(preset: String, file: String?, overrides: [String]) throws -> VocoderRunConfig {
         guard let base = VocoderConfig.presets[preset] else { throw BSQError("--preset must be tiny or base (got \(preset))") }
-        var fields: [String: [String: Any]] = ["vocoder": try ConfigJSON.dictionary(base), "train": try ConfigJSON.dictionary(VocoderTrainConfig())]
+        var fields: [String: [String: Any]] = ["vocoder": try ConfigJSON.dictionary(base), "train": try ConfigJSON.dictionary(VocoderTrainConfig()),
+                                               "disc": try ConfigJSON.dictionary(VocoderDiscConfig())]
         try ConfigJSON.apply(file: file, overrides: overrides, to: &fields, sections: [
             ("vocoder", ConfigJSON.keys(VocoderConfig())), ("train", ConfigJSON.keys(VocoderTrainConfig())),
+            ("disc", ConfigJSON.keys(VocoderDiscConfig())),
         ])
         return try decode(fields)
     }
 
     static func decode(_ fields: [String: [String: Any]]) throws -> VocoderRunConfig {
         guard let v = fields["vocoder"], let t = fields["train"] else { throw BSQError("run config: not a {\"vocoder\", \"train\"} object") }
+        let d = fields["disc"] ?? [:]
         let c = VocoderRunConfig(vocoder: try ConfigJSON.decode(VocoderConfig.self, v, section: "vocoder"),
-                                 train: try ConfigJSON.decode(VocoderTrainConfig.self, t, section: "train"))
+                                 train: try ConfigJSON.decode(VocoderTrainConfig.self, t, section: "train"),
+                                 disc: try ConfigJSON.decode(VocoderDiscConfig.self, d.isEmpty ? try ConfigJSON.dictionary(VocoderDiscConfig()) : d,
+                                                             section: "disc"))
         try c.validate()
         return c
     }
@@ -94,12 +146,15 @@ public struct VocoderRunConfig: Sendable, Equatable {
     public func validate() throws {
         try vocoder.validate()
         try train.validate(vocoder)
+        try disc.validate(samples: train.samples(hop: vocoder.hop_length))
     }
 
+    /// `{"vocoder", "train"}`, and `"disc"` when the run is adversarial.
     public var json: String {
-        let v = (try? JSONValue.parse(vocoder.json)) ?? .null
-        let t = (try? JSONValue.parse(String(decoding: try JSONEncoder.sorted.encode(train), as: UTF8.self))) ?? .null
-        return JSONValue.object(JSONObject(["vocoder": v, "train": t])).serialized()
+        func value<T: Encodable>(_ x: T) -> JSONValue { (try? JSONValue.parse(String(decoding: try JSONEncoder.sorted.encode(x), as: UTF8.self))) ?? .null }
+        var o = JSONObject(["vocoder": (try? JSONValue.parse(vocoder.json)) ?? .null, "train": value(train)])
+        if disc.enabled { o["disc"] = value(disc) }
+        return JSONValue.object(o).serialized()
     }
 }
 
@@ -111,7 +166,7 @@ public struct VocoderCheckpoint: Sendable {
     public let weights: [Float]
     public let name: String
     public static let format = "bsq-audio-vocoder-1"
-    static let statePrefixes = ["ema.", "optimizer."]
+    static let statePrefixes = ["ema.", "optimizer.", "multiperioddisc.", "multiresddisc.", "disc_optimizer."]
 
     public init(config: VocoderConfig, weights: [Float]) {
         self.config = config
@@ -175,6 +230,8 @@ public final class VocoderState {
     let decay: [Bool]
     /// The tokenizer of a `--codec` run: `{"path", "name", "sha256"}` as JSON; saved as `codec`.
     public var codec: String?
+    /// The discriminators of an adversarial run (`disc.weight` > 0).
+    public var discriminator: DiscriminatorState?
 
     public init(run: VocoderRunConfig) {
         self.run = run
@@ -183,6 +240,19 @@ public final class VocoderState {
         ema = params
         optimizer = run.train.adamW(count: layout.count)
         decay = TrainingState.decayMask(layout)
+        if run.disc.enabled { discriminator = VocoderState.freshDiscriminator(run) }
+    }
+
+    static func freshDiscriminator(_ run: VocoderRunConfig) -> DiscriminatorState {
+        let d = WaveDiscriminators(run.disc)
+        return DiscriminatorState(layout: d.layout, params: d.initialValues(seed: run.train.seed ^ 0x5EED_D15C),
+                                  optimizer: run.train.adamW(count: d.layout.count))
+    }
+
+    /// The discriminators' learning rate at `step`: `disc.lr` (or `train.lr`) with the generator's schedule.
+    public func discriminatorLearningRate(step: Int) -> Double {
+        let t = run.train, peak = run.disc.lr ?? t.lr
+        return AdamW.learningRate(step: step, peak: peak, floor: t.min_lr * peak / t.lr, warmup: t.warmup, total: t.steps)
     }
 
     /// Loads a checkpoint written by `save`; `steps` moves the end of the run.
@@ -204,6 +274,11 @@ public final class VocoderState {
         step = s
         decay = TrainingState.decayMask(layout)
         codec = file.metadata["codec"]
+        if run.disc.enabled {
+            let d = VocoderState.freshDiscriminator(run)
+            try d.load(file, path: path)
+            discriminator = d
+        }
         guard step < run.train.steps else {
             throw BSQError("\(path): the run is at step \(step) of \(run.train.steps) already (raise --steps to go on)")
         }
@@ -216,8 +291,10 @@ public final class VocoderState {
     }
 
     public func save(to path: String) throws {
-        try VocoderCheckpoint(config: run.vocoder, weights: params).write(to: path, extra: optimizer.stateTensors(ema: ema, layout: layout), metadata: [
+        let disc = discriminator?.saved
+        try VocoderCheckpoint(config: run.vocoder, weights: params).write(to: path, extra: optimizer.stateTensors(ema: ema, layout: layout) + (disc?.tensors ?? []),
+                                                                          metadata: [
             ("run", run.json), ("step", String(step)), ("optimizer_step", String(optimizer.step)),
-        ] + (codec.map { [("codec", $0)] } ?? []))
+        ] + (codec.map { [("codec", $0)] } ?? []) + (disc?.metadata ?? []))
     }
 }

@@ -18,14 +18,20 @@ public final class VocoderStep {
 
     /// The loss of `batch` crops (`mel` [batch, frames, n_mels] dB, `audio`
     /// [batch, (frames − 1)·hop]); with `grads`, its gradient (overwritten).
+    /// `adversarial`, when given, runs between the loss and the backward with
+    /// the predicted audio (rows `stride` apart, the first (frames − 1)·hop of
+    /// each compared) and ∂loss/∂audio, to add its own terms' gradient.
     public func run(params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>?, mel: UnsafePointer<Float>,
-                    audio: UnsafePointer<Float>, batch: Int, frames: Int) -> SpectralLoss.Value {
+                    audio: UnsafePointer<Float>, batch: Int, frames: Int,
+                    adversarial: ((_ predicted: UnsafePointer<Float>, _ stride: Int, _ gradient: UnsafeMutablePointer<Float>) -> Void)? = nil)
+        -> SpectralLoss.Value {
         arena.reset(); scratch.reset()
         let hop = network.config.hop_length, w = Weights(params, network.layout)
         let cache = network.forwardTraining(w, mel: mel, batch: batch, frames: frames, arena: arena, threads: threads)
         let daudio = grads == nil ? nil : scratch.zeros(batch * frames * hop)
         let value = loss.evaluate(predicted: cache.audio, stride: frames * hop, target: audio, batch: batch, length: (frames - 1) * hop,
                                   gradient: daudio, threads: threads)
+        if let adversarial, let daudio { adversarial(cache.audio, frames * hop, daudio) }
         if let grads, let daudio {
             grads.update(repeating: 0, count: network.layout.count)
             network.backward(w, cache, daudio: daudio, grads: ParameterBuffer(grads), scratch: scratch, threads: threads)
@@ -68,6 +74,8 @@ public final class VocoderTrainer {
         log = try RunLog(path: logPath, keepingUpTo: resumed ? state.step : nil)
         defer { log?.close() }
         let step = VocoderStep(config: state.run.vocoder, train: t, threads: threads)
+        let adversary = state.discriminator == nil ? nil : VocoderAdversary(state.run.disc, threads: threads)
+        var discGrads = [Float](repeating: 0, count: state.discriminator?.layout.count ?? 0)
         let data = self.data
         let prefetch = BatchPrefetcher(from: state.step) { s, cancelled in try data.batch(step: s, size: t.batch, cancelled: cancelled) }
         defer { prefetch.stop() }
@@ -82,13 +90,39 @@ public final class VocoderTrainer {
             let s = state.step
             let batch = try prefetch.take(s)
             let lr = t.learningRate(step: s)
+            var terms: VocoderAdversary.Terms?
+            var adversarial: ((UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>) -> Void)?
+            if let adversary, let disc = state.discriminator, s >= state.run.disc.start {
+                let real = batch, L = t.samples(hop: state.run.vocoder.hop_length), discLR = state.discriminatorLearningRate(step: s)
+                adversarial = { fake, stride, gradient in
+                    var a = VocoderAdversary.Terms()
+                    real.withUnsafeBufferPointer { r in
+                        discGrads.withUnsafeMutableBufferPointer { dg in
+                            disc.params.withUnsafeBufferPointer { d in
+                                adversary.discriminatorStep(params: d.baseAddress!, grads: dg.baseAddress!, real: r.baseAddress! + melCount,
+                                                            fake: fake, stride: stride, batch: t.batch, length: L, terms: &a)
+                            }
+                            disc.apply(grads: dg.baseAddress!, clip: t.clip, lr: discLR)
+                        }
+                        disc.params.withUnsafeBufferPointer { d in
+                            adversary.generatorTerms(params: d.baseAddress!, real: r.baseAddress! + melCount, fake: fake, stride: stride,
+                                                     batch: t.batch, length: L, gradient: gradient, terms: &a)
+                        }
+                    }
+                    adversary.releaseMemory()
+                    terms = a
+                }
+            }
             let v = state.params.withUnsafeBufferPointer { p in
                 grads.withUnsafeMutableBufferPointer { g in
                     batch.withUnsafeBufferPointer { b in
                         step.run(params: p.baseAddress!, grads: g.baseAddress!, mel: b.baseAddress!, audio: b.baseAddress! + melCount,
-                                 batch: t.batch, frames: segment)
+                                 batch: t.batch, frames: segment, adversarial: adversarial)
                     }
                 }
+            }
+            guard terms.map({ $0.dLoss.isFinite && $0.gen.isFinite && $0.fm.isFinite }) ?? true else {
+                throw BSQError("step \(s + 1): the adversarial losses are not finite; lower disc.lr or raise disc.start")
             }
             guard v.total.isFinite else { throw BSQError("step \(s + 1): the loss is \(v.total); lower train.lr or raise train.warmup") }
             let norm = grads.withUnsafeMutableBufferPointer { state.apply(grads: $0.baseAddress!, lr: lr) }
@@ -101,6 +135,10 @@ public final class VocoderTrainer {
                 o["kind"] = "train"; o["step"] = JSONValue(done)
                 o["loss"] = .number(v.total); o["mel"] = .number(v.mel); o["stft"] = .number(v.stft)
                 o["lr"] = .number(lr); o["grad_norm"] = .number(Double(norm))
+                if let a = terms {
+                    o["d_loss"] = .number(a.dLoss); o["d_mpd"] = .number(a.dPeriod); o["d_mrd"] = .number(a.dResolution)
+                    o["gen"] = .number(a.gen); o["fm"] = .number(a.fm)
+                }
                 o["steps_per_s"] = .number(Double(windowSteps) / seconds)
                 o["samples_per_s"] = .number(Double(windowSteps * t.batch) / seconds)
                 log?.write(o)
