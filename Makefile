@@ -16,6 +16,10 @@ DEBS       = libsndfile1-dev libfftw3-dev libopenblas-dev libzstd-dev libsoxr-de
              mandoc man-db espeak-ng sox
 RELEASE    = .build/release
 SWIFT     ?= swift
+# the release build targets the machine it is built on (AVX2/FMA or AVX-512
+# where present); PORTABLE=1 builds for baseline x86-64 (SSE2), to copy elsewhere
+PORTABLE  ?=
+SWIFTFLAGS = -c release $(if $(PORTABLE),,-Xswiftc -target-cpu -Xswiftc native)
 SUDO       = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build test install uninstall completions bench bench-deps bench-compare demo experiment clean
@@ -31,12 +35,12 @@ deps:
 	fi
 
 build: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build $(SWIFTFLAGS)
 
 ## test: release build (numerics are too slow unoptimized), unit and black-box CLI tests
 test: deps
-	$(SWIFT) build -c release
-	BSQ_BIN_DIR=$(CURDIR)/$(RELEASE) $(SWIFT) test -c release
+	$(SWIFT) build $(SWIFTFLAGS)
+	BSQ_BIN_DIR=$(CURDIR)/$(RELEASE) $(SWIFT) test $(SWIFTFLAGS)
 
 install: build
 	install -d $(BINDIR) $(MANDIR)/man1 $(MANDIR)/man5 $(BASHDIR) $(ZSHDIR) $(FISHDIR)
@@ -76,7 +80,7 @@ bench: build bench-deps
 bench-compare: build bench-deps
 	@[ -n "$(OLD)" ] || { echo "bench-compare: give OLD=<commit>" >&2; exit 2; }
 	rm -rf .bench-old && git worktree prune && git worktree add --detach .bench-old $(OLD)
-	cd .bench-old && $(SWIFT) build -c release
+	cd .bench-old && $(SWIFT) build $(SWIFTFLAGS)
 	bash bench/compare.sh .bench-old/$(RELEASE) $(RELEASE)
 
 ## demo: the main job on a synthesized speech clip

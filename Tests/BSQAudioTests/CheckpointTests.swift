@@ -184,6 +184,16 @@ final class ActivationTests: XCTestCase {
         }
         check({ Activations.gelu($0, count: $1) }, { 0.5 * $0 * (1 + erf($0 / 2.0.squareRoot())) }, tol: 3e-7, "gelu")
         check({ Activations.silu($0, count: $1) }, { $0 / (1 + exp(-$0)) }, tol: 3e-7, "silu")
+        // the vocoder's GELU through the rational erf: 3·10⁻⁷ absolute in erf, so 2.5·10⁻⁷·max(1, |x|) in GELU
+        var g = xs
+        g.withUnsafeMutableBufferPointer { Activations.geluRational($0.baseAddress!, count: $0.count) }
+        for (x, y) in zip(xs, g) {
+            let r = 0.5 * Double(x) * erfc(-Double(x) / 2.0.squareRoot())
+            XCTAssertLessThanOrEqual(abs(Double(y) - r), 2.5e-7 * max(1, abs(Double(x))), "geluRational(\(x)) = \(y), want \(r)")
+        }
+        var erfs = xs
+        FastMath.map(&erfs, count: erfs.count) { FastMath.erf($0) }
+        for (x, y) in zip(xs, erfs) { XCTAssertLessThanOrEqual(abs(Double(y) - erf(Double(x))), 3e-7, "erf(\(x)) = \(y)") }
         check({ Activations.tanh($0, count: $1) }, { Foundation.tanh($0) }, tol: 3e-7, "tanh")
         var s: [Float] = [1, 2, 3, -1000, 0.5]
         s.withUnsafeMutableBufferPointer { Activations.softmax($0.baseAddress!, rows: 1, cols: 5) }

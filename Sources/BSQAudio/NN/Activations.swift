@@ -16,6 +16,13 @@ public enum Activations {
         }
     }
 
+    /// GELU through `FastMath.erf`: x · ½(1 + erf(x/√2)), within 10⁻⁶ of
+    /// the exact value (2·10⁻⁷ relative above |x| = 1) in about half the
+    /// operations of `gelu`; the vocoder's, whose inference it bounds after the sgemms.
+    public static func geluRational(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        FastMath.map(x, count: count) { v in v * (0.5 + 0.5 * FastMath.erf(v * 0.707_106_781_186_547_5)) }
+    }
+
     /// SiLU: x · σ(x).
     public static func silu(_ x: UnsafeMutablePointer<Float>, count: Int) {
         FastMath.map(x, count: count) { v in v / (1 + FastMath.exp(-v)) }

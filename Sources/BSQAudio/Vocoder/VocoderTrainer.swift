@@ -109,7 +109,6 @@ public final class VocoderTrainer {
                                                      batch: t.batch, length: L, gradient: gradient, terms: &a)
                         }
                     }
-                    adversary.releaseMemory()
                     terms = a
                 }
             }
@@ -149,7 +148,7 @@ public final class VocoderTrainer {
                                                rate, Trainer.clock(Double(t.steps - done) / rate)))
             let end = try Trainer.endOfStep(done, of: t.steps, validateEvery: heldOut == nil ? nil : t.val_every,
                                             checkpointEvery: t.checkpoint_every, progress: progress, lastSaved: &lastSaved,
-                                            release: step.releaseMemory, validate: { self.validate(heldOut!, step) },
+                                            release: { step.releaseMemory(); adversary?.releaseMemory() }, validate: { self.validate(heldOut!, step) },
                                             save: { try self.checkpoint(final: $0) }, plot: { try self.plot?(self.logPath) })
             if let end { return end }
         }

@@ -136,7 +136,10 @@ public struct VocosNetwork: Sendable {
             b.norm.forward(w, n, a, stats: stats, on: workers)
             let hid = arena.allocate(R * c.ffn), act = arena.allocate(R * c.ffn), o = arena.allocate(R * dim), next = arena.allocate(R * dim)
             b.pwconv1.forward(w, hid, n, on: workers)
-            workers.rowBlocks { r0, k in Activations.gelu(act + r0 * c.ffn, hid + r0 * c.ffn, count: k * c.ffn) }
+            workers.rowBlocks { r0, k in
+                (act + r0 * c.ffn).update(from: hid + r0 * c.ffn, count: k * c.ffn)
+                Activations.geluRational(act + r0 * c.ffn, count: k * c.ffn)
+            }
             b.pwconv2.forward(w, o, act, on: workers)
             let g = w[b.gamma], input = h
             workers.rowBlocks { r0, k in
@@ -219,6 +222,10 @@ public struct VocosNetwork: Sendable {
         }
     }
 
+    /// Frames per block at inference: large enough that the packing of each
+    /// weight matrix (once per block and sgemm) costs little against its use.
+    public static let inferenceBlock = 1024
+
     /// Inference: the audio (frames · hop samples) of one sequence of `frames`
     /// dB rows, with buffers from `arena` (about 2·dim floats a frame, the
     /// rest by blocks of rows).
@@ -226,7 +233,7 @@ public struct VocosNetwork: Sendable {
                            arena: Arena, threads: Int) {
         let c = config, dim = c.dim, mark = arena.mark()
         defer { arena.release(mark) }
-        let workers = Workers(threads: threads, rows: T, blockRows: Workers.trainingBlock)
+        let workers = Workers(threads: threads, rows: T, blockRows: VocosNetwork.inferenceBlock)
         let bs = workers.blockRows, nw = workers.threads
         let x = arena.allocate(T * c.n_mels)
         normalize(x, mel, rows: T)
@@ -246,7 +253,7 @@ public struct VocosNetwork: Sendable {
                 let hid = cols + worker * bs * max(unfolded, c.ffn), o = outs + worker * bs * dim
                 b.norm.forward(w, a + r0 * dim, a + r0 * dim, rows: n)
                 b.pwconv1.forward(w, hid, a + r0 * dim, rows: n)
-                Activations.gelu(hid, count: n * c.ffn)
+                Activations.geluRational(hid, count: n * c.ffn)
                 b.pwconv2.forward(w, o, hid, rows: n)
                 let xr = h + r0 * dim
                 for r in 0..<n { for j in 0..<dim { xr[r * dim + j] += gamma[j] * o[r * dim + j] } }
