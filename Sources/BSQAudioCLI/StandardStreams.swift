@@ -29,16 +29,18 @@ public struct TextOutput {
     private var buffer: [UInt8] = []
     public init() {}
 
-    public mutating func line(_ s: String) {
+    public mutating func line(_ s: String) throws {
         buffer += Array(s.utf8)
         buffer.append(0x0A)
-        if buffer.count >= 1 << 16 { flush() }
+        if buffer.count >= 1 << 16 { try flush() }
     }
 
-    public mutating func flush() {
+    /// Writes what is buffered; a failed write (a full disk, a closed
+    /// standard output) is an error, a reader gone away is SIGPIPE's exit.
+    public mutating func flush() throws {
         guard !buffer.isEmpty else { return }
         let w = FrameWriter(fd: 1)
-        do { try w.writeRaw(buffer) } catch is BrokenPipe { ToolProcess.diedOfSIGPIPE() } catch {}
+        do { try w.writeRaw(buffer) } catch is BrokenPipe { ToolProcess.diedOfSIGPIPE() }
         buffer.removeAll(keepingCapacity: true)
     }
 }

@@ -34,9 +34,10 @@ struct Info: ParsableCommand {
     func run() throws {
         var out = TextOutput()
         try FrameInputs(files).forEachStored { f, i in
-            out.line(json ? FrameSummary(f, index: i).json() : FrameSummary(f, index: i).text())
+            if f.zstd { _ = try f.decode() }          // the CRC covers the stored bytes; this checks what they decompress to
+            try out.line(json ? FrameSummary(f, index: i).json() : FrameSummary(f, index: i).text())
         }
-        out.flush()
+        try out.flush()
     }
 }
 

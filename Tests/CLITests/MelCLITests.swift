@@ -144,7 +144,7 @@ final class MelCLITests: XCTestCase {
 
     func testOptionsAreValidatedAndNamed() throws {
         let cases: [([String], String)] = [
-            (["--hop-length=-3"], "--hop-length must be > 0 (got -3)"),
+            (["--hop-length=-3"], "--hop-length must be between 1 and --n-fft (1024) (got -3)"),
             (["--n-fft", "1"], "--n-fft must be >= 2 (got 1)"),
             (["--win-length", "2048"], "--win-length must be between 1 and --n-fft (1024) (got 2048)"),
             (["--fmax", "9000"], "--fmax must be above --fmin and at most half the sample rate (8000.0) (got 9000.0)"),

@@ -17,6 +17,8 @@ public enum AudioSource: Sendable {
 /// blocks, so only the mono output is ever held whole.
 public enum AudioLoader {
     public static let blockFrames = 65536
+    /// The most frames (samples per channel) one input may decode to: 2³¹ − 1 (37 h at 16 kHz).
+    public static let maxFrames = Int(Int32.max)
 
     public static func loadMono(_ source: AudioSource, sampleRate: Int) throws -> [Float] {
         let file: SoundFile
@@ -28,7 +30,8 @@ public enum AudioLoader {
         let resampler = file.sampleRate == sampleRate
             ? nil : try Resampler(from: Double(file.sampleRate), to: Double(sampleRate))
         var output = [Float]()
-        let expected = max(file.announcedFrames, 0)
+        // the announced length is a hint (a truncated file may announce anything): reserve at most 10 minutes
+        let expected = min(max(file.announcedFrames, 0), 600 * file.sampleRate)
         output.reserveCapacity(resampler == nil ? expected : Int(Double(expected) * Double(sampleRate) / Double(file.sampleRate)) + 16)
 
         var interleaved = [Float](repeating: 0, count: blockFrames * channels)
@@ -38,7 +41,13 @@ public enum AudioLoader {
             let got = try interleaved.withUnsafeMutableBufferPointer { try file.read(into: $0.baseAddress!, frames: blockFrames) }
             if got == 0 { break }
             total += got
+            guard total <= maxFrames else {
+                throw BSQError("\(source.name): longer than \(maxFrames) frames, the limit of one input (at \(file.sampleRate) Hz)")
+            }
             mixDown(interleaved, channels: channels, frames: got, into: &mono)
+            if let bad = mono[0..<got].firstIndex(where: { !$0.isFinite }) {
+                throw BSQError("\(source.name): sample \(total - got + bad) is \(mono[bad]) (the audio must be finite numbers)")
+            }
             if let resampler {
                 try mono.withUnsafeBufferPointer { try resampler.process(UnsafeBufferPointer(rebasing: $0[0..<got]), into: &output) }
             } else {
@@ -53,6 +62,37 @@ public enum AudioLoader {
             else if output.count < n { output.append(contentsOf: repeatElement(0, count: n - output.count)) }
         }
         return output
+    }
+
+    /// The most bytes read from standard input (4 GiB).
+    public static let maxStandardInput = 1 << 32
+
+    /// The audio file on standard input, read whole (the decoders seek): its
+    /// first bytes must be a container header that libsndfile reads (RIFF,
+    /// RF64, FORM, fLaC, OggS, an mp3's ID3 tag or frame sync, …), so that
+    /// anything else fails at once; at most `maxStandardInput` bytes.
+    public static func readStandardInput() throws -> [UInt8] {
+        let source = try ByteSource(path: "-")
+        var head = [UInt8](repeating: 0, count: 64)
+        let n = try head.withUnsafeMutableBytes { try source.read(into: $0.baseAddress!, count: 64) }
+        head.removeLast(64 - n)
+        if n == 0 { throw BSQError("-: standard input is empty (expected an audio file)") }
+        guard looksLikeAudio(head) else {
+            throw BSQError("-: standard input is not an audio file libsndfile reads (no known header in its first bytes)")
+        }
+        return head + (try source.readAll(limit: maxStandardInput - n))
+    }
+
+    /// Whether `head` starts as a container libsndfile opens.
+    static func looksLikeAudio(_ head: [UInt8]) -> Bool {
+        func starts(_ s: String) -> Bool { head.starts(with: Array(s.utf8)) }
+        let magics = ["RIFF", "RIFX", "RF64", "BW64", "FORM", "fLaC", "OggS", "ID3", ".snd", "dns.", "caff", "NIST_1A",
+                      "Creative Voice File", "2BIT", "PVF1", " paf", "fap ", "riff", "MATLAB 5.0", "Extended Instrument:", "ajkg"]
+        if magics.contains(where: starts) { return true }
+        if head.count >= 4, [[0x64, 0xa3, 0x01, 0x00], [0x00, 0x01, 0xa3, 0x64], [0x64, 0xa3, 0x02, 0x00], [0x00, 0x02, 0xa3, 0x64],
+                             [0x64, 0xa3, 0x03, 0x00], [0x00, 0x03, 0xa3, 0x64], [0x64, 0xa3, 0x04, 0x00], [0x00, 0x04, 0xa3, 0x64]]
+            .contains(Array(head[0..<4])) { return true }                                     // IRCAM
+        return head.count >= 2 && head[0] == 0xFF && head[1] & 0xE0 == 0xE0                     // an MPEG audio frame
     }
 
     /// Mean of the channels, summed in channel order in float32 and divided

@@ -45,6 +45,9 @@ public struct MelVocoder: Sendable {
 
     /// Scales `y` to a peak of `peak`, or of `defaultPeak` when the frames'
     /// reference is max and no peak is set; returns the gain (nil: none applied).
+    /// The most samples one output may have (2³¹ − 1: a WAV's 8 GB of floats, 37 h at 16 kHz).
+    public static let maxSamples = Int(Int32.max)
+
     public static func level(_ y: inout [Float], analysis: MelAnalysis, peak: Double?) -> Float? {
         guard let target = peak ?? (analysis.ref == .max ? MelVocoder.defaultPeak : nil) else { return nil }
         let top = y.reduce(Float(0)) { Swift.max($0, abs($1)) }

@@ -56,9 +56,15 @@ public final class SoundFile {
         try validate()
     }
 
+    /// The most channels a file may have (libsndfile's own limit).
+    public static let maxChannels = 1024
+
     private func validate() throws {
         if channels < 1 { throw BSQError("\(name): no audio channels") }
-        if sampleRate < 1 { throw BSQError("\(name): invalid sample rate \(sampleRate)") }
+        if channels > SoundFile.maxChannels { throw BSQError("\(name): \(channels) channels, more than the limit of \(SoundFile.maxChannels)") }
+        if sampleRate < 1 || sampleRate > MelAnalysis.maxSampleRate {
+            throw BSQError("\(name): sample rate \(sampleRate) Hz is outside 1...\(MelAnalysis.maxSampleRate)")
+        }
     }
 
     deinit { sf_close(handle) }

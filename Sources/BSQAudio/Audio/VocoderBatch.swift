@@ -123,6 +123,10 @@ public struct VocoderBatch: Sendable {
                     diagnostics.warning("\(label): no mel analysis in the metadata: assuming mel's defaults")
                 }
             }
+            let samples = mel.frames.multipliedReportingOverflow(by: analysis.hopLength)
+            guard !samples.overflow, samples.partialValue <= MelVocoder.maxSamples else {
+                throw BSQError("\(mel.frames) frames at hop \(analysis.hopLength) would make more than \(MelVocoder.maxSamples) samples, the limit of one output")
+            }
             switch choice {
             case .griffinLim: break
             case .neural(let neural):

@@ -47,16 +47,19 @@ public struct MelAnalysis: Sendable, Equatable {
     public var resolvedFmax: Double { fmax ?? Double(sampleRate) / 2 }
 
     /// Checks every setting, naming the option that is wrong.
+    /// Limits of an analysis (mel(1), LIMITS): from options and frame metadata alike.
+    public static let maxSampleRate = 768_000, maxFFT = 1 << 16, maxMels = 4096
+
     public func validate() throws {
         func fail(_ option: String, _ rule: String, _ got: String) throws -> Never {
             throw BSQError("--\(option) must be \(rule) (got \(got))")
         }
-        if sampleRate <= 0 { try fail("sample-rate", "> 0", "\(sampleRate)") }
+        if sampleRate <= 0 || sampleRate > MelAnalysis.maxSampleRate { try fail("sample-rate", "in 1...\(MelAnalysis.maxSampleRate)", "\(sampleRate)") }
         if nFFT < 2 { try fail("n-fft", ">= 2", "\(nFFT)") }
-        if nFFT > 1 << 20 { try fail("n-fft", "<= 1048576", "\(nFFT)") }
+        if nFFT > MelAnalysis.maxFFT { try fail("n-fft", "<= \(MelAnalysis.maxFFT)", "\(nFFT)") }
         if let w = winLength, w < 1 || w > nFFT { try fail("win-length", "between 1 and --n-fft (\(nFFT))", "\(w)") }
-        if hopLength <= 0 { try fail("hop-length", "> 0", "\(hopLength)") }
-        if nMels <= 0 { try fail("n-mels", "> 0", "\(nMels)") }
+        if hopLength <= 0 || hopLength > nFFT { try fail("hop-length", "between 1 and --n-fft (\(nFFT))", "\(hopLength)") }
+        if nMels <= 0 || nMels > MelAnalysis.maxMels { try fail("n-mels", "in 1...\(MelAnalysis.maxMels)", "\(nMels)") }
         if !(fmin >= 0) { try fail("fmin", ">= 0", "\(fmin)") }
         let nyquist = Double(sampleRate) / 2
         if let f = fmax, !(f > fmin && f <= nyquist) {

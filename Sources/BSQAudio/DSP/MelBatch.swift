@@ -26,7 +26,7 @@ public struct MelBatch: Sendable {
     /// `progress`. Returns how many inputs made a frame.
     public func run(_ inputs: [AudioInput], to writer: FrameWriter,
                     diagnostics: Diagnostics = .silent, progress: ProgressDisplay? = nil) throws -> Int {
-        let stdin = inputs.contains { $0.path == "-" } ? try ByteSource(path: "-").readAll() : nil
+        let stdin = inputs.contains { $0.path == "-" } ? try AudioLoader.readStandardInput() : nil
         BLAS.setThreads(1)
         let spectrogram = MelSpectrogram(analysis)
         let me = self

@@ -13,6 +13,8 @@ public struct StoredFrame: Sendable {
     public var crc: UInt32
     /// Byte offset of the frame in its stream.
     public var offset: Int
+    /// The stream's name, for errors ("-": standard input).
+    public var stream = "-"
 
     /// Bytes the frame takes in a stream.
     public var storedSize: Int { head.count + payload.count + 4 }
@@ -24,7 +26,7 @@ public struct StoredFrame: Sendable {
         if zstd {
             switch payload.withUnsafeBytes({ Zstd.decompress($0, expected: expected) }) {
             case .success(let b): bytes = b
-            case .failure(let e): throw BSQError("\(e.message) at byte \(offset)")
+            case .failure(let e): throw BSQError("\(stream == "-" ? "" : stream + ": ")\(e.message) at byte \(offset)")
             }
         }
         return Frame(dtype: dtype, dims: dims, meta: meta, payload: bytes)
@@ -137,7 +139,7 @@ public final class FrameReader {
         var crcBytes: UInt32 = 0
         try readExactly(4, into: &crcBytes, frame: at)
         let crc = UInt32(littleEndian: crcBytes)
-        return StoredFrame(dtype: dtype, dims: dims, meta: meta, zstd: zstd, head: head, payload: payload, crc: crc, offset: at)
+        return StoredFrame(dtype: dtype, dims: dims, meta: meta, zstd: zstd, head: head, payload: payload, crc: crc, offset: at, stream: source.name)
     }
 
     /// Reads a payload; a large one is read in growing pieces so that a stream

@@ -187,6 +187,7 @@ extension JSONValue {
                     skipSpace()
                     guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a key") }
                     let k = try string()
+                    guard o[k] == nil else { throw fail("duplicate key \"\(k)\"") }
                     skipSpace()
                     guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
                     i += 1

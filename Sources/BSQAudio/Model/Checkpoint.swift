@@ -65,6 +65,7 @@ public struct Checkpoint: Sendable {
             entries.append(e)
         }
         if entries.allSatisfy({ $0.dtype == "F32" && $0.range.lowerBound % 4 == 0 }) {
+            for e in entries { try file.checkFinite(e) }
             owned = nil
             mapped = MappedTensors(file: file.file, offsets: entries.map(\.range.lowerBound))
         } else {

@@ -104,23 +104,35 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     }
 
     /// Checks that the numbers fit together, naming the field that does not.
+    /// The largest values a configuration may hold (docs/model.md, Limits):
+    /// checked before anything is allocated, from presets, `--set`, JSON files and checkpoints alike.
+    public static let limits = (nMels: 4096, frames: 16384, patch: 256, tokens: 8192, width: 8192, heads: 256, ffn: 65536,
+                                convKernel: 255, mlpRatio: 16)
+
     public func validate() throws {
         func need(_ ok: Bool, _ what: String) throws { if !ok { throw BSQError("model config: \(what)") } }
-        try need(n_mels > 0 && patch_freq > 0 && n_mels % patch_freq == 0, "n_mels (\(n_mels)) must be a positive multiple of patch_freq (\(patch_freq))")
-        try need(frames > 0 && patch_time > 0 && frames % patch_time == 0, "frames (\(frames)) must be a positive multiple of patch_time (\(patch_time))")
-        try need(width > 0 && heads > 0 && width % heads == 0, "width (\(width)) must be a positive multiple of heads (\(heads))")
+        // the limits (docs/model.md, Limits) come first, so that no product below can overflow
+        let L = ModelConfig.limits
+        func within(_ name: String, _ v: Int, _ r: ClosedRange<Int>) throws { try need(r.contains(v), "\(name) must be in \(r.lowerBound)...\(r.upperBound) (got \(v))") }
+        try within("n_mels", n_mels, 1...L.nMels); try within("frames", frames, 1...L.frames)
+        try within("patch_time", patch_time, 1...L.patch); try within("patch_freq", patch_freq, 1...L.patch)
+        try within("width", width, 1...L.width); try within("heads", heads, 1...L.heads)
+        try within("decoder_ffn", decoder_ffn, 1...L.ffn); try within("conv_kernel", conv_kernel, 1...L.convKernel)
+        try within("mlp_ratio", mlp_ratio, 1...L.mlpRatio)
+        try need(n_mels % patch_freq == 0, "n_mels (\(n_mels)) must be a positive multiple of patch_freq (\(patch_freq))")
+        try need(frames % patch_time == 0, "frames (\(frames)) must be a positive multiple of patch_time (\(patch_time))")
+        try within("tokens per chunk (frames/patch_time · n_mels/patch_freq)", tokens, 1...L.tokens)
+        try need(width % heads == 0, "width (\(width)) must be a positive multiple of heads (\(heads))")
         try need(layers >= 0 && layers <= 256, "layers must be in 0...256 (got \(layers))")
-        try need(mlp_ratio > 0, "mlp_ratio must be > 0")
         try need(!conv_module || (conv_kernel > 0 && conv_kernel % 2 == 1), "conv_kernel must be odd and > 0 (got \(conv_kernel))")
         try need(embed_dim > 0 && embed_dim <= 64, "embed_dim must be in 1...64 (got \(embed_dim))")
         try need(group_size > 0 && embed_dim % group_size == 0, "group_size (\(group_size)) must divide embed_dim (\(embed_dim))")
         try need(group_size <= 18 || persample_entropy == "analytical", "group_size (\(group_size)) must be at most 18 with persample_entropy group")
         try need(["group", "analytical"].contains(persample_entropy), "persample_entropy must be group or analytical")
-        try need(decoder_ffn > 0, "decoder_ffn must be > 0")
         try need(db_max > db_min, "db_max must be above db_min")
         try need(tokens * width < 1 << 31, "the model is too large")
-        try need(sample_rate.map { $0 > 0 } ?? true, "sample_rate must be > 0")
-        try need(hop_length.map { $0 > 0 } ?? true, "hop_length must be > 0")
+        try need(sample_rate.map { $0 > 0 && $0 <= MelAnalysis.maxSampleRate } ?? true, "sample_rate must be in 1...\(MelAnalysis.maxSampleRate)")
+        try need(hop_length.map { $0 > 0 && $0 <= MelAnalysis.maxFFT } ?? true, "hop_length must be in 1...\(MelAnalysis.maxFFT)")
     }
 
     /// The configuration stored in a checkpoint, checked (errors name the field: `model.width: wrong type`).

@@ -31,9 +31,16 @@ public struct SafeTensors {
         let bytes = file.bytes
         func bad(_ why: String) -> BSQError { BSQError("\(path): not a safetensors file (\(why))") }
         guard bytes.count >= 8 else { throw bad("only \(bytes.count) bytes") }
-        let n = Int(truncatingIfNeeded: UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self)))
-        guard n >= 2, n <= 100 << 20, n <= bytes.count - 8 else { throw bad("header length \(n)") }
-        guard case .object(let header)? = try? JSONValue.parse(UnsafeRawBufferPointer(rebasing: bytes[8..<(8 + n)])) else { throw bad("header is not a JSON object") }
+        let length = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
+        guard length >= 2, length <= 100 << 20, length <= UInt64(bytes.count - 8) else {
+            throw bad("header length \(length), the file has \(bytes.count) bytes and the limit is \(100 << 20)")
+        }
+        let n = Int(length)
+        let header: JSONObject
+        do {
+            guard case .object(let h) = try JSONValue.parse(UnsafeRawBufferPointer(rebasing: bytes[8..<(8 + n)])) else { throw bad("header is not a JSON object") }
+            header = h
+        } catch let e as BSQError { throw bad("header: \(e.message)") }
         let dataStart = 8 + n
         var meta: [String: String] = [:]
         var entries: [Entry] = []
@@ -54,8 +61,18 @@ public struct SafeTensors {
                   off[1] - off[0] == count * size else {
                 throw bad("tensor '\(name)' has shape \(shape) and bytes \(off[0])..<\(off[1]) that do not fit")
             }
+            guard off[0] % size == 0 else { throw bad("tensor '\(name)' starts at byte \(off[0]), not a multiple of its \(size)-byte elements") }
             entries.append(Entry(name: name, dtype: dtype, shape: shape, range: (dataStart + off[0])..<(dataStart + off[1])))
         }
+        // the tensors tile the data exactly, as the format requires: no overlap, no hole, nothing after
+        var end = dataStart
+        for e in entries.sorted(by: { ($0.range.lowerBound, $0.range.upperBound) < ($1.range.lowerBound, $1.range.upperBound) }) {
+            guard e.range.lowerBound == end else {
+                throw bad(e.range.lowerBound < end ? "tensor '\(e.name)' overlaps another" : "a gap of \(e.range.lowerBound - end) bytes before tensor '\(e.name)'")
+            }
+            end = e.range.upperBound
+        }
+        guard end == bytes.count else { throw bad("\(bytes.count - end) bytes after the last tensor") }
         metadata = meta
         self.entries = entries
         var ix: [String: Int] = [:]
@@ -68,7 +85,17 @@ public struct SafeTensors {
     /// SHA-256 of the whole file, as hex.
     public var sha256: String { SHA256.hex(data) }
 
-    /// A tensor's values as floats (F16 and BF16 widened); throws for other dtypes.
+    /// Throws unless every value of an F32 tensor is a finite number (read in place).
+    public func checkFinite(_ e: Entry) throws {
+        let p = data.baseAddress! + e.range.lowerBound
+        for i in 0..<e.count {
+            let v = Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+            if !v.isFinite { throw BSQError("\(path): tensor '\(e.name)' holds \(v) at element \(i) (weights must be finite numbers)") }
+        }
+    }
+
+    /// A tensor's values as floats (F16 and BF16 widened); throws for other
+    /// dtypes and for values that are not finite.
     public func floats(_ e: Entry, into out: UnsafeMutablePointer<Float>) throws {
         do {
             let p = data.baseAddress! + e.range.lowerBound
@@ -84,6 +111,9 @@ public struct SafeTensors {
         }
         if !["F32", "F16", "BF16"].contains(e.dtype) {
             throw BSQError("\(path): tensor '\(e.name)' is \(e.dtype), expected F32, F16 or BF16")
+        }
+        if let bad = (0..<e.count).first(where: { !out[$0].isFinite }) {
+            throw BSQError("\(path): tensor '\(e.name)' holds \(out[bad]) at element \(bad) (weights must be finite numbers)")
         }
     }
 

@@ -9,20 +9,45 @@ public final class AtomicFile {
     public let path: String
     public let temporaryPath: String
     public let fd: Int32
+    /// Whether `path` is a device, FIFO or socket, written through in place
+    /// (there is nothing to rename over, and replacing it would take it away from its readers).
+    public let direct: Bool
     private var done = false
 
+    /// A symbolic link is followed: its target is replaced and the link kept.
     public init(path: String) throws {
         self.path = path
-        let dir = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
-        let base = path.split(separator: "/").last.map(String.init) ?? path
+        var st = stat()
+        if stat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG, (st.st_mode & S_IFMT) != S_IFDIR {
+            let fd = open(path, O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw BSQError("\(path): \(String(cString: strerror(errno)))") }
+            self.fd = fd
+            temporaryPath = path
+            direct = true
+            return
+        }
+        var target = path
+        var lst = stat()
+        if lstat(path, &lst) == 0, (lst.st_mode & S_IFMT) == S_IFLNK {
+            guard let real = realpath(path, nil) else { throw BSQError("\(path): a symbolic link to nothing (\(String(cString: strerror(errno))))") }
+            target = String(cString: real)
+            free(real)
+        }
+        let dir = target.contains("/") ? String(target[..<target.lastIndex(of: "/")!]) : "."
+        let base = target.split(separator: "/").last.map(String.init) ?? target
         var template = Array("\(dir.isEmpty ? "/" : dir)/.\(base).tmp-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw BSQError("\(path): \(String(cString: strerror(errno)))") }
         self.fd = fd
+        direct = false
         temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        destination = target
         fchmod(fd, 0o644)
         TemporaryFiles.register(temporaryPath)
     }
+
+    /// Where `commit` renames the temporary file to: `path`, or the target of the link it is.
+    private var destination: String?
 
     /// Writes bytes to the temporary file.
     public func write(_ bytes: [UInt8]) throws {
@@ -43,9 +68,10 @@ public final class AtomicFile {
     public func commit() throws {
         guard !done else { return }
         done = true
+        if direct { close(fd); return }
         fsync(fd)
         close(fd)
-        guard rename(temporaryPath, path) == 0 else {
+        guard rename(temporaryPath, destination ?? path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporaryPath)
             throw BSQError("\(path): \(reason)")
@@ -58,6 +84,7 @@ public final class AtomicFile {
         guard !done else { return }
         done = true
         close(fd)
+        if direct { return }
         unlink(temporaryPath)
         TemporaryFiles.unregister(temporaryPath)
     }

@@ -1,13 +1,18 @@
 import CZstd
 
-/// zstd compression of whole payloads: one zstd frame each, with its content size recorded.
+/// zstd compression of whole payloads: one zstd frame each, with its
+/// content size and its content checksum (XXH64, which decompression checks) recorded.
 public enum Zstd {
     /// Compresses `bytes` into one zstd frame.
     public static func compress(_ bytes: UnsafeRawBufferPointer, level: Int32 = 3) throws -> [UInt8] {
         let bound = ZSTD_compressBound(bytes.count)
         var out = [UInt8](repeating: 0, count: bound)
+        guard let cctx = ZSTD_createCCtx() else { throw BSQError("zstd: out of memory") }
+        defer { ZSTD_freeCCtx(cctx) }
+        ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)
+        ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1)
         let n = out.withUnsafeMutableBytes { o in
-            ZSTD_compress(o.baseAddress, bound, bytes.baseAddress, bytes.count, level)
+            ZSTD_compress2(cctx, o.baseAddress, bound, bytes.baseAddress, bytes.count)
         }
         if ZSTD_isError(n) != 0 { throw BSQError("zstd: \(String(cString: ZSTD_getErrorName(n)))") }
         out.removeSubrange(n...)

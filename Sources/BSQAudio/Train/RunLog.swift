@@ -7,8 +7,11 @@ public final class RunLog {
     private let handle: FileHandle
 
     /// `keepingUpTo`: the step a resumed run goes on from (nil: a new run).
-    public init(path: String, keepingUpTo step: Int?) throws {
+    /// `stale`: a new run may replace the log there (that of a run, in a
+    /// locked folder without checkpoints, that died before its first one).
+    public init(path: String, keepingUpTo step: Int?, stale: Bool = false) throws {
         let fm = FileManager.default
+        if step == nil, stale, fm.fileExists(atPath: path) { unlink(path) }
         if fm.fileExists(atPath: path) {
             guard let step else { throw BSQError("\(path): exists (a new run does not overwrite a log)") }
             let text = String(decoding: try ByteSource(path: path).readAll(), as: UTF8.self)

@@ -64,7 +64,7 @@ public final class Trainer {
     @discardableResult
     public func run(resumed: Bool) throws -> Outcome {
         let t = state.run.train, c = state.run.model
-        log = try RunLog(path: logPath, keepingUpTo: resumed ? state.step : nil)
+        log = try RunLog(path: logPath, keepingUpTo: resumed ? state.step : nil, stale: logPath == directory + "/log.jsonl")
         defer { log?.close() }
         let step = TrainingStep(config: c, batch: t.batch, recompute: t.recompute, threads: threads)
         step.loss = t.loss(c)

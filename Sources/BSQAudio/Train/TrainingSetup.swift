@@ -50,11 +50,19 @@ extension Trainer {
         return AudioInputs.isDirectory(r) ? r : AudioInputs.directoryName(r)
     }
 
-    /// Creates the run folder when it does not exist.
+    /// Creates the run folder when it does not exist and locks it for this
+    /// process (`.lock` in it holds the pid; a second trainer, new or
+    /// resumed, is refused while this one runs); then removes what writers
+    /// killed in an earlier run left behind (`.NAME.tmp-XXXXXX`).
     static func makeFolder(_ directory: String) throws {
-        guard !AudioInputs.isDirectory(directory) else { return }
-        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-            throw BSQError("\(directory): cannot create the run folder")
+        if !AudioInputs.isDirectory(directory) {
+            do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+                throw BSQError("\(directory): cannot create the run folder")
+            }
+        }
+        try RunFolderLock.acquire(directory)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(".") && name.dropLast(6).hasSuffix(".tmp-") {
+            unlink(directory + "/" + name)
         }
     }
 
@@ -86,6 +94,29 @@ extension Trainer {
     public func plotCurves(into png: String) {
         let title = "bsq-train: " + (state.run.model.name ?? "model") + " (" + directory + ")"
         plot = { log in try TrainingLog.writeCurves(log: log, title: title, to: png) }
+    }
+}
+
+/// The lock of a run folder, held until the process ends.
+enum RunFolderLock {
+    nonisolated(unsafe) private static var held: [String: Int32] = [:]
+
+    static func acquire(_ directory: String) throws {
+        guard held[directory] == nil else { return }
+        let path = directory + "/.lock"
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw BSQError("\(path): \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            var buf = [UInt8](repeating: 0, count: 32)
+            let n = read(fd, &buf, 32)
+            close(fd)
+            let pid = String(decoding: buf[0..<max(n, 0)], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw BSQError("\(directory): in use by another trainer (pid \(pid.isEmpty ? "unknown" : pid)); wait for it to end or stop it")
+        }
+        let text = Array("\(getpid())\n".utf8)
+        _ = ftruncate(fd, 0)
+        _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        held[directory] = fd
     }
 }
 

@@ -71,7 +71,7 @@ public final class VocoderTrainer {
     @discardableResult
     public func run(resumed: Bool) throws -> Trainer.Outcome {
         let t = state.run.train, segment = t.segment
-        log = try RunLog(path: logPath, keepingUpTo: resumed ? state.step : nil)
+        log = try RunLog(path: logPath, keepingUpTo: resumed ? state.step : nil, stale: logPath == directory + "/log.jsonl")
         defer { log?.close() }
         let step = VocoderStep(config: state.run.vocoder, train: t, threads: threads)
         let adversary = state.discriminator == nil ? nil : VocoderAdversary(state.run.disc, threads: threads)

@@ -1,0 +1,197 @@
+import BSQAudio
+import Foundation
+import TestSupport
+import XCTest
+
+/// Hostile and broken inputs (issue "Hardened"): each case once crashed,
+/// hung, wrote garbage or lost something; now each gets a one-line error or
+/// a documented treatment, and nothing is left behind.
+final class HardeningCLITests: XCTestCase {
+    func assertOneLineError(_ r: ToolResult, _ tool: String, _ fragment: String, status: Int32 = 1,
+                            file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(r.status, status, r.stderr, file: file, line: line)
+        XCTAssertTrue(r.stderr.hasPrefix(tool + ": ") && r.stderr.contains(fragment), "\(tool): \(r.stderr)", file: file, line: line)
+        XCTAssertFalse(r.stderr.contains("Fatal error"), r.stderr, file: file, line: line)
+    }
+
+    /// A. Truncated Ogg Vorbis files (a frame count from a broken header) decode what is there or fail cleanly, alone or in a batch.
+    func testTruncatedOggNeverAbortsABatch() throws {
+        let dir = TempDir()
+        let ogg = try Repo.fixtureData("mel/ogg_vorbis44k_stereo.ogg")
+        try FileManager.default.createDirectory(atPath: dir.path("d"), withIntermediateDirectories: true)
+        let cuts = [60, 200, 4000, 9818, ogg.count - 1000]
+        for n in cuts { try Data(ogg[0..<n]).write(to: URL(fileURLWithPath: dir.path("d/cut\(n).ogg"))) }
+        try FileManager.default.copyItem(atPath: Repo.fixture("mel/short16k_800.wav").path, toPath: dir.path("d/good.wav"))
+        let r = try Tool.run("mel", ["-o", dir.path("out.mel"), dir.path("d")])
+        XCTAssertFalse(r.stderr.contains("Fatal error"), r.stderr)
+        XCTAssertTrue(r.status == 0 || r.status == 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("of \(cuts.count + 1)"), "the batch reports its count: \(r.stderr)")
+        let frames = try decodeFrames(try Repo.read(dir.path("out.mel")))
+        XCTAssertTrue(frames.contains { $0.meta["key"]?.string == "good" }, "the good file is in the output")
+        XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: dir.url.path).contains { $0.contains(".tmp-") })
+    }
+
+    /// B. mel2wav bounds the analysis of frame metadata before allocating.
+    func testMel2WavRefusesAnalysesBeyondTheLimits() throws {
+        let dir = TempDir()
+        for (hop, nfft, message) in [(2_147_483_648, 1024, "mel.hop_length must be between 1 and mel.n_fft (1024)"),
+                                     (16_777_216, 1024, "mel.hop_length must be between 1 and mel.n_fft"),
+                                     (1024, 16_777_216, "mel.n_fft must be <= 65536")] {
+            var meta = JSONObject()
+            meta["kind"] = "mel"
+            meta["mel"] = ["sample_rate": 16000, "hop_length": JSONValue(hop), "n_fft": JSONValue(nfft), "n_mels": 128]
+            let frame = try FrameWriter.encode(Frame([Float](repeating: -40, count: 16 * 128), dims: [16, 128], meta: meta))
+            let r = try Tool.run("mel2wav", ["-o", dir.path("x.wav"), "-"], stdin: frame)
+            assertOneLineError(r, "mel2wav", message)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path("x.wav")))
+        }
+    }
+
+    /// C. Model sizes are bounded in configurations and in checkpoints, before anything is allocated.
+    func testModelSizesAreBounded() throws {
+        let dir = TempDir()
+        let train = try Tool.run("bsq-train", ["train", "--set", "model.frames=65536", "-o", dir.path("run"), Repo.fixture("mel/short16k_800.wav").path])
+        assertOneLineError(train, "bsq-train", "frames must be in 1...16384 (got 65536)", status: 64)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path("run")))
+        var config = try JSONValue.parse(ModelConfig().json).object!
+        config["frames"] = 1_048_576
+        let none: [(name: String, shape: [Int], values: UnsafeBufferPointer<Float>)] = []
+        try SafeTensors.write(to: dir.path("huge.safetensors"), metadata: [("config", JSONValue.object(config).serialized())], tensors: none)
+        let mel = try Tool.run("mel", ["-q", Repo.fixture("mel/short16k_800.wav").path])
+        let r = try Tool.run("bsq-encode", ["-m", dir.path("huge.safetensors")], stdin: mel.stdout)
+        assertOneLineError(r, "bsq-encode", "frames must be in 1...16384 (got 1048576)")
+    }
+
+    /// D. -o writes through devices and FIFOs and follows symbolic links, never replacing them.
+    func testOutputsWriteThroughSpecialFilesAndLinks() throws {
+        let dir = TempDir()
+        let clip = Repo.fixture("mel/short16k_800.wav").path
+        let plain = try Tool.run("mel", ["-q", clip]).stdout
+        // a symbolic link: its target gets the output, the link stays a link
+        FileManager.default.createFile(atPath: dir.path("target.mel"), contents: Data("old".utf8))
+        try FileManager.default.createSymbolicLink(atPath: dir.path("link.mel"), withDestinationPath: dir.path("target.mel"))
+        XCTAssertEqual(try Tool.run("mel", ["-q", "-o", dir.path("link.mel"), clip]).status, 0)
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: dir.path("link.mel")), dir.path("target.mel"))
+        XCTAssertEqual(try Repo.read(dir.path("target.mel")), plain)
+        // a character device stays one
+        XCTAssertEqual(try Tool.run("mel", ["-q", "-o", "/dev/null", clip]).status, 0)
+        var st = stat()
+        XCTAssertEqual(stat("/dev/null", &st), 0)
+        XCTAssertEqual(st.st_mode & S_IFMT, S_IFCHR)
+        // a FIFO's reader gets the frames
+        XCTAssertEqual(mkfifo(dir.path("fifo"), 0o644), 0)
+        let r = try Tool.shell("cat \(dir.path("fifo")) > \(dir.path("got.mel")) & mel -q -o \(dir.path("fifo")) \(clip); wait")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try Repo.read(dir.path("got.mel")), plain)
+        XCTAssertEqual(lstat(dir.path("fifo"), &st), 0)
+        XCTAssertEqual(st.st_mode & S_IFMT, S_IFIFO)
+    }
+
+    /// E. Standard input that is not audio fails at once (it used to be read without bound first).
+    func testStandardInputThatIsNotAudioFailsFast() throws {
+        let r = try Tool.run("mel", ["-"], stdin: [UInt8](repeating: 0, count: 1 << 20))
+        assertOneLineError(r, "mel", "standard input is not an audio file")
+        let empty = try Tool.run("mel", ["-"], stdin: [])
+        assertOneLineError(empty, "mel", "standard input is empty")
+        let wav = try Repo.fixtureData("mel/short16k_800.wav")
+        XCTAssertEqual(try Tool.run("mel", ["-q", "-"], stdin: wav).status, 0, "audio on stdin still works")
+    }
+
+    /// F. bsq-tensor info fails when it cannot write, and checks what zstd payloads decompress to.
+    func testInfoReportsWriteFailuresAndBrokenZstdPayloads() throws {
+        let dir = TempDir()
+        let mel = try Tool.run("mel", ["-q", "--zstd", Repo.fixture("mel/short16k_800.wav").path]).stdout
+        try Data(mel).write(to: URL(fileURLWithPath: dir.path("a.mel")))
+        let r = try Tool.shell("bsq-tensor info \(dir.path("a.mel")) > /dev/full")
+        XCTAssertNotEqual(r.status, 0, "a failed write is an error")
+        XCTAssertTrue(r.stderr.hasPrefix("bsq-tensor: standard output: ") && r.stderr.contains("No space left on device"), r.stderr)
+        // corrupt one byte inside the zstd payload and fix the CRC: the stored frame is valid, its content is not
+        let f = try FrameReader(try ByteSource(path: dir.path("a.mel"))).nextUnverified()!
+        XCTAssertTrue(f.zstd)
+        var bytes = mel
+        let at = f.head.count + f.payload.count / 2
+        bytes[at] ^= 0x5A
+        var c = CRC32()
+        c.update(Array(bytes[0..<f.head.count])); c.update(Array(bytes[f.head.count..<(f.head.count + f.payload.count)]))
+        let crc = c.value
+        for i in 0..<4 { bytes[f.head.count + f.payload.count + i] = UInt8((crc >> (8 * UInt32(i))) & 0xFF) }
+        try Data(bytes).write(to: URL(fileURLWithPath: dir.path("bad.mel")))
+        let bad = try Tool.run("bsq-tensor", ["info", dir.path("bad.mel")])
+        assertOneLineError(bad, "bsq-tensor", dir.path("bad.mel") + ": ")
+    }
+
+    /// G. The safetensors loader holds files to the format: exact tiling, unique names, finite weights, honest lengths.
+    func testSafetensorsLoaderRefusesMalformedFiles() throws {
+        let dir = TempDir()
+        func file(_ header: String, data: [UInt8], name: String) throws -> String {
+            var h = Array(header.utf8)
+            while h.count % 8 != 0 { h.append(0x20) }
+            var b = withUnsafeBytes(of: UInt64(h.count).littleEndian, Array.init) + h + data
+            if name == "length" { b.replaceSubrange(0..<8, with: [UInt8](repeating: 0xFF, count: 8)) }
+            let p = dir.path(name + ".safetensors")
+            try Data(b).write(to: URL(fileURLWithPath: p))
+            return p
+        }
+        let eight = [UInt8](repeating: 0, count: 8)
+        let cases: [(String, [UInt8], String, String)] = [
+            (#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, eight, "overlap", "overlaps"),
+            (#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, eight, "duplicate", "duplicate key"),
+            (#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[2,6]}}"#, eight, "misaligned", "not a multiple"),
+            (#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, eight, "trailing", "bytes after the last tensor"),
+            (#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, eight, "length", "header length 18446744073709551615"),
+        ]
+        for (header, data, name, message) in cases {
+            XCTAssertThrowsError(try SafeTensors(path: try file(header, data: data, name: name)), name) { e in
+                XCTAssertTrue("\(e)".contains(message), "\(name): \(e)")
+            }
+        }
+        // NaN weights in a model are refused by the tools
+        XCTAssertEqual(try Tool.run("bsq-train", ["init", "--seed", "1", "--preset", "tiny", "-o", dir.path("m.safetensors")]).status, 0)
+        let st = try SafeTensors(path: dir.path("m.safetensors"))
+        var raw = try Repo.read(dir.path("m.safetensors"))
+        let e = st.entries.first { $0.dtype == "F32" && $0.count > 3 }!
+        let nan = Float.nan.bitPattern.littleEndian
+        for i in 0..<4 { raw[e.range.lowerBound + 4 + i] = UInt8((nan >> (8 * UInt32(i))) & 0xFF) }
+        try Data(raw).write(to: URL(fileURLWithPath: dir.path("nan.safetensors")))
+        let mel = try Tool.run("mel", ["-q", Repo.fixture("mel/short16k_800.wav").path])
+        let r = try Tool.run("bsq-encode", ["-m", dir.path("nan.safetensors")], stdin: mel.stdout)
+        assertOneLineError(r, "bsq-encode", "holds nan at element 1")
+    }
+
+    /// H. Audio that is not finite numbers is refused.
+    func testNonFiniteAudioIsRefused() throws {
+        let dir = TempDir()
+        for (value, name) in [(Float.nan, "nan"), (Float.infinity, "inf")] {
+            let samples = [Float](repeating: 0.1, count: 800) + [value] + [Float](repeating: 0.1, count: 800)
+            try SoundFile.write(samples, channels: 1, sampleRate: 16000, format: .wavFloat, to: dir.path("\(name).wav"))
+            let r = try Tool.run("mel", [dir.path("\(name).wav")])
+            assertOneLineError(r, "mel", "sample 800 is \(value)")
+        }
+    }
+
+    /// I and J. A folder whose run died before its first checkpoint can be
+    /// reused; leftovers of killed writers go; a folder in use is refused.
+    func testRunFoldersAreLockedCleanedAndReusable() throws {
+        let dir = TempDir(), run = dir.path("run")
+        try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: run + "/log.jsonl", contents: Data())
+        FileManager.default.createFile(atPath: run + "/.step-00000010.safetensors.tmp-Ab12Cd", contents: Data("partial".utf8))
+        let args = ["vocoder", "-q", "--steps", "1", "--set", "vocoder.dim=16", "--set", "vocoder.ffn=32", "--set", "vocoder.layers=1",
+                    "--set", "train.segment=20", "--batch", "2", "-o", run, Repo.fixture("mel/short16k_800.wav").path]
+        let first = try Tool.run("bsq-train", args)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run + "/.step-00000010.safetensors.tmp-Ab12Cd"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/model.safetensors"))
+        // a folder another process holds is refused, naming it
+        let other = dir.path("other")
+        try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
+        let fd = open(other + "/.lock", O_RDWR | O_CREAT, 0o644)
+        XCTAssertEqual(flock(fd, LOCK_EX | LOCK_NB), 0)
+        _ = "4242\n".withCString { write(fd, $0, 5) }
+        defer { close(fd) }
+        var second = args
+        second[second.firstIndex(of: run)!] = other
+        let r = try Tool.run("bsq-train", second)
+        assertOneLineError(r, "bsq-train", "in use by another trainer (pid 4242)")
+    }
+}
