@@ -194,4 +194,52 @@ final class HardeningCLITests: XCTestCase {
         let r = try Tool.run("bsq-train", second)
         assertOneLineError(r, "bsq-train", "in use by another trainer (pid 4242)")
     }
+
+    /// SIGKILL at 20 random moments (many inside checkpoint writes, which
+    /// happen every step here): every checkpoint left loads, and resuming
+    /// after each kill ends with the bytes of an uninterrupted run.
+    func testKilledAtRandomMomentsTheRunEndsWithTheSameBytes() throws {
+        let dir = TempDir()
+        let audio = Repo.fixture("mel/short16k_800.wav").path
+        let args = ["vocoder", "-q", "--steps", "600", "--seed", "5", "--set", "vocoder.dim=16", "--set", "vocoder.ffn=32",
+                    "--set", "vocoder.layers=1", "--set", "train.segment=20", "--batch", "2", "--set", "train.checkpoint_every=1",
+                    "--set", "train.keep=2"]
+        let whole = try Tool.run("bsq-train", args + ["-o", dir.path("whole"), audio])
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        let cut = dir.path("cut")
+        func command() -> [String] {
+            let resumable = (try? FileManager.default.contentsOfDirectory(atPath: cut))?.contains { $0.hasPrefix("step-") } ?? false
+            return resumable ? ["vocoder", "-q", "--resume", cut, audio] : args + ["-o", cut, audio]
+        }
+        var rng = SplitMix64(seed: 11)
+        var kills = 0
+        while kills < 20, !FileManager.default.fileExists(atPath: cut + "/model.safetensors") {
+            let p = Process()
+            p.executableURL = Tool.binDir.appendingPathComponent("bsq-train")
+            p.arguments = command()
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            usleep(UInt32(40_000 + rng.next() % 260_000))
+            if !p.isRunning {
+                p.waitUntilExit()
+                XCTAssertEqual(p.terminationStatus, 0)
+                break                                   // it finished first: the run is whole
+            }
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            kills += 1
+            for name in try FileManager.default.contentsOfDirectory(atPath: cut) where name.hasPrefix("step-") {
+                XCTAssertNoThrow(try VocoderState(resume: cut + "/" + name), "after kill \(kills): \(name)")
+            }
+        }
+        XCTAssertEqual(kills, 20, "the run was killed 20 times before it could end")
+        if !FileManager.default.fileExists(atPath: cut + "/model.safetensors") {
+            let last = try Tool.run("bsq-train", command())
+            XCTAssertEqual(last.status, 0, last.stderr)
+        }
+        XCTAssertEqual(try SafeTensors(path: dir.path("whole/model.safetensors")).sha256, try SafeTensors(path: cut + "/model.safetensors").sha256)
+        XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: cut).contains { $0.contains(".tmp-") && !$0.hasPrefix(".lock") },
+                       "the last run removed what the killed ones left")
+    }
 }
