@@ -169,6 +169,27 @@ final class HardeningCLITests: XCTestCase {
         }
     }
 
+    /// Mel frames with a NaN or an infinity are refused by every tool that takes them.
+    func testNonFiniteMelFramesAreRefused() throws {
+        var values = [Float](repeating: -40, count: 32 * 128)
+        values[5 * 128 + 7] = .nan
+        var meta = JSONObject()
+        meta["kind"] = "mel"; meta["key"] = "bad"
+        let frame = try FrameWriter.encode(Frame(values, dims: [32, 128], meta: meta))
+        for tool in ["bsq-encode", "mel2wav", "specaug"] {
+            let r = try Tool.run(tool, tool == "mel2wav" ? ["-o", "/dev/null", "-"] : [], stdin: frame)
+            assertOneLineError(r, tool, "mel value [5, 7] is nan")
+        }
+    }
+
+    /// H. A file too short for any header is called what it is (libsndfile says "possibly a pipe").
+    func testAFileTooShortForAHeaderIsNamedAsSuch() throws {
+        let dir = TempDir()
+        try Data(try Repo.fixtureData("mel/mp3_22k_stereo.mp3")[0..<4]).write(to: URL(fileURLWithPath: dir.path("four.mp3")))
+        let r = try Tool.run("mel", [dir.path("four.mp3")])
+        assertOneLineError(r, "mel", "four.mp3: not an audio file libsndfile reads (4 bytes, no header it knows)")
+    }
+
     /// I and J. A folder whose run died before its first checkpoint can be
     /// reused; leftovers of killed writers go; a folder in use is refused.
     func testRunFoldersAreLockedCleanedAndReusable() throws {

@@ -67,6 +67,15 @@ public struct MelFrame: Sendable {
         }
         self.frame = frame
         self.values = try frame.values()
+        try values.withUnsafeBytes { try MelFrame.checkFinite($0, bands: frame.dims[1]) }
+    }
+
+    /// Throws, naming the first one, unless every f32 value of `payload` (rows of `bands`) is finite.
+    public static func checkFinite(_ payload: UnsafeRawBufferPointer, bands: Int) throws {
+        for i in 0..<(payload.count / 4) {
+            let v = payload.loadUnaligned(fromByteOffset: 4 * i, as: Float.self)
+            if !v.isFinite { throw BSQError("mel value [\(i / max(bands, 1)), \(i % max(bands, 1))] is \(v) (a mel frame holds finite dB)") }
+        }
     }
 
     public var key: String? { frame.key }

@@ -79,6 +79,9 @@ public final class Codec {
                     throw BSQError("\(label): \(frame.dims[1]) mel bands, the model takes \(c.n_mels)")
                 }
                 guard t > 0 else { throw BSQError("\(label): no mel frames") }
+                do { try frame.payload.withUnsafeBytes { try MelFrame.checkFinite($0, bands: c.n_mels) } } catch let e as BSQError {
+                    throw BSQError("\(label): \(e.message)")
+                }
                 if !warned, let m = frame.meta["mel"] {
                     let sr = m["sample_rate"]?.int, hop = m["hop_length"]?.int
                     if (sr != nil && sr != c.sampleRate) || (hop != nil && hop != c.hopLength) {
