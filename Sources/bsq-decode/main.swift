@@ -15,7 +15,9 @@ struct BSQDecode: ToolCommand {
             Examples:
               bsq-decode -m model.safetensors a.codes > a.rec.mel
               mel a.wav | bsq-encode -m m.safetensors | bsq-decode -m m.safetensors | bsq-tensor info
-            """)
+            """,
+        version: KitVersion.text(tool: "bsq-decode")
+    )
 
     @OptionGroup var options: CodecOptions
 

@@ -17,7 +17,9 @@ struct BSQEncode: ToolCommand {
               mel a.wav | bsq-encode -m model.safetensors > a.codes
               mel corpus/ | bsq-encode -m model.safetensors --batch 8 --zstd -o corpus.codes
               bsq-encode -m model.safetensors a.mel | bsq-decode -m model.safetensors | spec-metrics a.mel -
-            """)
+            """,
+        version: KitVersion.text(tool: "bsq-encode")
+    )
 
     @OptionGroup var options: CodecOptions
 

@@ -17,6 +17,7 @@ struct BSQPlot: ToolCommand {
               mel a.wav | bsq-plot mel - -o a.png
               bsq-plot mel a.mel a-decoded.mel --label original --label decoded -o cmp.png
             """,
+        version: KitVersion.text(tool: "bsq-plot"),
         subcommands: [Curves.self, Mel.self])
 }
 

@@ -17,6 +17,7 @@ struct BSQTensor: ToolCommand {
               bsq-tensor to-npy -o out/ codes.bsqt
               bsq-tensor from-npy x.npy --kind mel --meta '{"key":"x"}' | bsq-encode
             """,
+        version: KitVersion.text(tool: "bsq-tensor"),
         subcommands: [Info.self, Cat.self, ToNpy.self, FromNpy.self]
     )
 }

@@ -18,6 +18,7 @@ struct BSQTrain: ToolCommand {
               bsq-train vocoder --codec tiny18.safetensors --init runs/vocos/model.safetensors -o runs/vocos-ft corpus/train/
               mel a.wav | bsq-encode -m tiny18.safetensors | bsq-tensor info
             """,
+        version: KitVersion.text(tool: "bsq-train"),
         subcommands: [Train.self, Vocoder.self, Init.self, Export.self])
 }
 

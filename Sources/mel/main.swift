@@ -21,7 +21,9 @@ struct Mel: ToolCommand {
               mel LibriSpeech/dev-clean/ > dev-clean.mel
               mel --list cv/validated.tsv > cv.mel
               sox talk.mp3 -t wav - | mel - | bsq-tensor info
-            """)
+            """,
+        version: KitVersion.text(tool: "mel")
+    )
 
     @Argument(help: "Audio files, folders, or - for standard input.")
     var inputs: [String] = []

@@ -23,7 +23,9 @@ struct Mel2Wav: ToolCommand {
               mel a.wav | bsq-encode -m model.safetensors | bsq-decode -m model.safetensors | mel2wav -o a.rec.wav
               mel2wav -o rec/ -j 4 dev-clean.mel
               mel2wav --iters 100 --format flac < a.mel > a.rec.flac
-            """)
+            """,
+        version: KitVersion.text(tool: "mel2wav")
+    )
 
     @Argument(help: "BSQT streams of mel frames (- for standard input, the default).")
     var inputs: [String] = []

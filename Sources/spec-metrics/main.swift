@@ -19,7 +19,9 @@ struct SpecMetricsTool: ToolCommand {
               spec-metrics ref.mel hyp.mel
               mel corpus/ | specaug --seed 7 | spec-metrics --json clean.mel -
               spec-metrics --codes codes.bsqt --csv dev.mel dev-decoded.mel > dev.csv
-            """)
+            """,
+        version: KitVersion.text(tool: "spec-metrics")
+    )
 
     @Argument(help: "The reference mel frames (- for standard input).")
     var ref: String

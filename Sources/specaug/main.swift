@@ -21,7 +21,9 @@ struct SpecAug: ToolCommand {
               mel corpus/ | specaug --seed 7 | bsq-tensor info
               specaug --time-warp 80 --freq-width 27 --time-width 0.05 -o aug.mel train.mel
               specaug --fill mean --time-masks 10 --freq-masks 0 < a.mel > a-masked.mel
-            """)
+            """,
+        version: KitVersion.text(tool: "specaug")
+    )
 
     @Argument(help: "Frame streams to read (- or none: standard input).")
     var files: [String] = []

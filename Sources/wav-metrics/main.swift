@@ -20,7 +20,9 @@ struct WavMetrics: ToolCommand {
               mel a.wav | mel2wav -o a.rec.wav && wav-metrics a.wav a.rec.wav
               wav-metrics --json LibriSpeech/dev-clean/ rec/
               wav-metrics --csv -j 4 clean/ enhanced/ > scores.csv
-            """)
+            """,
+        version: KitVersion.text(tool: "wav-metrics")
+    )
 
     @Argument(help: "The reference audio file or folder.")
     var ref: String

@@ -1,3 +1,4 @@
+import BSQAudio
 import Foundation
 import TestSupport
 import XCTest
@@ -42,6 +43,20 @@ final class DocumentationTests: XCTestCase {
                 XCTAssertEqual(r.status, 0)
                 let committed = try String(contentsOf: Repo.root.appendingPathComponent("completions/\(file)"), encoding: .utf8)
                 XCTAssertEqual(r.stdoutText, committed, "completions/\(file) is stale: run make completions")
+            }
+        }
+    }
+
+    /// --version on every tool: the kit's version, the default model and vocoder, the C libraries.
+    func testEveryToolSaysItsVersion() throws {
+        for t in Self.tools {
+            let r = try Tool.run(t, ["--version"])
+            XCTAssertEqual(r.status, 0, "\(t): \(r.stderr)")
+            XCTAssertEqual(r.stdoutText.split(separator: "\n").first.map(String.init), "\(t) (bsq-audio) \(KitVersion.number)")
+            XCTAssertTrue(r.stdoutText.contains("default model: bsq-audio-tiny18.safetensors ("), r.stdoutText)
+            XCTAssertTrue(r.stdoutText.contains("default vocoder: bsq-audio-vocos-tiny.safetensors ("), r.stdoutText)
+            for lib in ["libsndfile-1.", "fftw-3.", "OpenBLAS 0.", "zstd 1.", "libsoxr-0."] {
+                XCTAssertTrue(r.stdoutText.contains(lib), "\(t) --version names \(lib): \(r.stdoutText)")
             }
         }
     }

@@ -20,10 +20,10 @@ function __bsq-decode_parse_tokens -S
     set -l unparsed_tokens (__bsq-decode_tokens -pc)
     switch $unparsed_tokens[1]
     case 'bsq-decode'
-        __bsq-decode_parse_subcommand -r 1 'm/model=' 'o/output=' 'threads=' 'batch=' 'zstd' 'timing' 'force' 'h/help'
+        __bsq-decode_parse_subcommand -r 1 'm/model=' 'o/output=' 'threads=' 'batch=' 'zstd' 'timing' 'force' 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'help'
-            __bsq-decode_parse_subcommand -r 1 
+            __bsq-decode_parse_subcommand -r 1 'version'
         end
     end
 end
@@ -84,5 +84,7 @@ complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_
 complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_options "bsq-decode" zstd' -l 'zstd' -d 'Compress payloads with zstd.'
 complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_options "bsq-decode" timing' -l 'timing' -d 'Report on stderr the time spent in the model: ms per chunk and GFLOP/s.'
 complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_options "bsq-decode" force' -l 'force' -d 'Decode codes even when they were made by another model.'
+complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_options "bsq-decode" version' -l 'version' -d 'Show the version.'
 complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_options "bsq-decode" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_positional "bsq-decode" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_options "bsq-decode help" version' -l 'version' -d 'Show the version.'

@@ -20,14 +20,14 @@ function __bsq-plot_parse_tokens -S
     set -l unparsed_tokens (__bsq-plot_tokens -pc)
     switch $unparsed_tokens[1]
     case 'bsq-plot'
-        __bsq-plot_parse_subcommand 0 'h/help'
+        __bsq-plot_parse_subcommand 0 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'curves'
-            __bsq-plot_parse_subcommand -r 1 'o/output=' 'keys=+' 'log-y' 'smooth=' 'title=' 'h/help'
+            __bsq-plot_parse_subcommand -r 1 'o/output=' 'keys=+' 'log-y' 'smooth=' 'title=' 'version' 'h/help'
         case 'mel'
-            __bsq-plot_parse_subcommand -r 1 'o/output=' 'frame=' 'key=' 'label=+' 'title=' 'db-min=' 'db-max=' 'colormap=' 'h/help'
+            __bsq-plot_parse_subcommand -r 1 'o/output=' 'frame=' 'key=' 'label=+' 'title=' 'db-min=' 'db-max=' 'colormap=' 'version' 'h/help'
         case 'help'
-            __bsq-plot_parse_subcommand -r 1 
+            __bsq-plot_parse_subcommand -r 1 'version'
         end
     end
 end
@@ -81,6 +81,7 @@ function __bsq-plot_custom_completion
 end
 
 complete -c 'bsq-plot' -f
+complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot" version' -l 'version' -d 'Show the version.'
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_positional "bsq-plot" -eq 1' -fa 'curves' -d 'Plot training logs (JSON Lines) against the step, one panel per quantity.'
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_positional "bsq-plot" -eq 1' -fa 'mel' -d 'Draw mel frames as images, one panel per stream, on one colour scale.'
@@ -90,6 +91,7 @@ complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_opti
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot curves" log-y' -l 'log-y' -d 'Logarithmic y axes (values <= 0 are left out).'
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot curves" smooth' -l 'smooth' -d 'Draw an exponential moving average with this weight on the past (0 to < 1) over the raw values (lr is never smoothed).' -rfka ''
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot curves" title' -l 'title' -d 'Title above the panels.' -rfka ''
+complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot curves" version' -l 'version' -d 'Show the version.'
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot curves" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot mel" o output' -l 'output' -s 'o' -d 'PNG image to write.' -rfka ''
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot mel" frame' -l 'frame' -d 'Draw the frame at this index of each stream (from 0).' -rfka ''
@@ -99,4 +101,6 @@ complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_opti
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot mel" db-min' -l 'db-min' -d 'dB at the bottom of the colour map (a negative value as --db-min=-80).' -rfka ''
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot mel" db-max' -l 'db-max' -d 'dB at the top of the colour map.' -rfka ''
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot mel" colormap' -l 'colormap' -d 'Colour map: viridis or magma.' -rfka ''
+complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot mel" version' -l 'version' -d 'Show the version.'
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot mel" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot help" version' -l 'version' -d 'Show the version.'

@@ -20,18 +20,18 @@ function __bsq-tensor_parse_tokens -S
     set -l unparsed_tokens (__bsq-tensor_tokens -pc)
     switch $unparsed_tokens[1]
     case 'bsq-tensor'
-        __bsq-tensor_parse_subcommand 0 'h/help'
+        __bsq-tensor_parse_subcommand 0 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'info'
-            __bsq-tensor_parse_subcommand -r 1 'json' 'h/help'
+            __bsq-tensor_parse_subcommand -r 1 'json' 'version' 'h/help'
         case 'cat'
-            __bsq-tensor_parse_subcommand -r 1 'key=+' 'kind=' 'zstd' 'no-zstd' 'h/help'
+            __bsq-tensor_parse_subcommand -r 1 'key=+' 'kind=' 'zstd' 'no-zstd' 'version' 'h/help'
         case 'to-npy'
-            __bsq-tensor_parse_subcommand -r 1 'o/output=' 'h/help'
+            __bsq-tensor_parse_subcommand -r 1 'o/output=' 'version' 'h/help'
         case 'from-npy'
-            __bsq-tensor_parse_subcommand -r 1 'kind=' 'meta=' 'key=' 'zstd' 'h/help'
+            __bsq-tensor_parse_subcommand -r 1 'kind=' 'meta=' 'key=' 'zstd' 'version' 'h/help'
         case 'help'
-            __bsq-tensor_parse_subcommand -r 1 
+            __bsq-tensor_parse_subcommand -r 1 'version'
         end
     end
 end
@@ -85,6 +85,7 @@ function __bsq-tensor_custom_completion
 end
 
 complete -c 'bsq-tensor' -f
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor" version' -l 'version' -d 'Show the version.'
 complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_positional "bsq-tensor" -eq 1' -fa 'info' -d 'Print one line per frame: key, kind, dtype, dims, stored bytes, compression.'
 complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_positional "bsq-tensor" -eq 1' -fa 'cat' -d 'Concatenate frame streams to standard output, optionally selecting and recompressing.'
@@ -92,16 +93,21 @@ complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_positiona
 complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_positional "bsq-tensor" -eq 1' -fa 'from-npy' -d 'Turn .npy files into frames on standard output.'
 complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_positional "bsq-tensor" -eq 1' -fa 'help' -d 'Show subcommand help information.'
 complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor info" json' -l 'json' -d 'Print one JSON object per frame (JSON Lines), with the full metadata.'
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor info" version' -l 'version' -d 'Show the version.'
 complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor info" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor cat"' -l 'key' -d 'Keep only frames with this key (repeatable).' -rfka ''
 complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor cat" kind' -l 'kind' -d 'Keep only frames of this kind (mel, codes, audio, tensor).' -rfka ''
 complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor cat" zstd' -l 'zstd' -d 'Compress payloads with zstd, or store them plain (default: as they are).'
 complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor cat" no-zstd' -l 'no-zstd' -d 'Compress payloads with zstd, or store them plain (default: as they are).'
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor cat" version' -l 'version' -d 'Show the version.'
 complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor cat" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor to-npy" o output' -l 'output' -s 'o' -d 'Output folder (created if missing).' -rfka ''
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor to-npy" version' -l 'version' -d 'Show the version.'
 complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor to-npy" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor from-npy" kind' -l 'kind' -d 'The frame kind to record (mel, codes, audio, tensor).' -rfka ''
 complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor from-npy" meta' -l 'meta' -d 'Metadata: a JSON object, or @FILE to read one (such as a .json that to-npy wrote).' -rfka ''
 complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor from-npy" key' -l 'key' -d 'The key to record (only with a single file).' -rfka ''
 complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor from-npy" zstd' -l 'zstd' -d 'Compress payloads with zstd.'
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor from-npy" version' -l 'version' -d 'Show the version.'
 complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor from-npy" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor help" version' -l 'version' -d 'Show the version.'

@@ -20,18 +20,18 @@ function __bsq-train_parse_tokens -S
     set -l unparsed_tokens (__bsq-train_tokens -pc)
     switch $unparsed_tokens[1]
     case 'bsq-train'
-        __bsq-train_parse_subcommand 0 'h/help'
+        __bsq-train_parse_subcommand 0 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'train'
-            __bsq-train_parse_subcommand -r 1 'list=+' 'root=' 'o/output=' 'resume=' 'config=' 'set=+' 'steps=' 'batch=' 'lr=' 'seed=' 'val=+' 'log=' 'plot=' 'threads=' 'q/quiet' 'preset=' 'init=' 'specaug' 'recompute' 'h/help'
+            __bsq-train_parse_subcommand -r 1 'list=+' 'root=' 'o/output=' 'resume=' 'config=' 'set=+' 'steps=' 'batch=' 'lr=' 'seed=' 'val=+' 'log=' 'plot=' 'threads=' 'q/quiet' 'preset=' 'init=' 'specaug' 'recompute' 'version' 'h/help'
         case 'vocoder'
-            __bsq-train_parse_subcommand -r 1 'list=+' 'root=' 'o/output=' 'resume=' 'config=' 'set=+' 'steps=' 'batch=' 'lr=' 'seed=' 'val=+' 'log=' 'plot=' 'threads=' 'q/quiet' 'preset=' 'init=' 'codec=' 'h/help'
+            __bsq-train_parse_subcommand -r 1 'list=+' 'root=' 'o/output=' 'resume=' 'config=' 'set=+' 'steps=' 'batch=' 'lr=' 'seed=' 'val=+' 'log=' 'plot=' 'threads=' 'q/quiet' 'preset=' 'init=' 'codec=' 'version' 'h/help'
         case 'init'
-            __bsq-train_parse_subcommand 0 'preset=' 'bits=' 'group-size=' 'conv' 'no-conv' 'seed=' 'name=' 'o/output=' 'h/help'
+            __bsq-train_parse_subcommand 0 'preset=' 'bits=' 'group-size=' 'conv' 'no-conv' 'seed=' 'name=' 'o/output=' 'version' 'h/help'
         case 'export'
-            __bsq-train_parse_subcommand 1 'o/output=' 'f16' 'name=' 'h/help'
+            __bsq-train_parse_subcommand 1 'o/output=' 'f16' 'name=' 'version' 'h/help'
         case 'help'
-            __bsq-train_parse_subcommand -r 1 
+            __bsq-train_parse_subcommand -r 1 'version'
         end
     end
 end
@@ -85,6 +85,7 @@ function __bsq-train_custom_completion
 end
 
 complete -c 'bsq-train' -f
+complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train" version' -l 'version' -d 'Show the version.'
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_positional "bsq-train" -eq 1' -fa 'train' -d 'Train a model on folders of audio or streams of mel frames.'
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_positional "bsq-train" -eq 1' -fa 'vocoder' -d 'Train the neural vocoder (mel2wav --vocoder) on folders of audio.'
@@ -110,6 +111,7 @@ complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_op
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train train" init' -l 'init' -d 'Fine-tune: start from the weights of this model or checkpoint (its EMA weights when it has them) and its model configuration, with a fresh optimizer and schedule.' -rfka ''
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train train" specaug' -l 'specaug' -d 'Apply SpecAugment masks to the training crops (train.specaug).'
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train train" recompute' -l 'recompute' -d 'Gradient checkpointing: recompute block activations in the backward (train.recompute).'
+complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train train" version' -l 'version' -d 'Show the version.'
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train train" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train vocoder"' -l 'list' -d 'A list of audio files (one path per line, or a TSV with a \'path\' column).' -rfka ''
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train vocoder" root' -l 'root' -d 'Folder that relative paths in lists are resolved against.' -rfka ''
@@ -129,6 +131,7 @@ complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_op
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train vocoder" preset' -l 'preset' -d 'Vocoder preset: tiny or base (default: tiny).' -rfka ''
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train vocoder" init' -l 'init' -d 'Fine-tune: start from the weights of this vocoder (its EMA weights when it has them) and its configuration, with a fresh optimizer and schedule.' -rfka ''
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train vocoder" codec' -l 'codec' -d 'Fine-tune on this tokenizer\'s reconstructions: the input mel is bsq-decode(bsq-encode(mel)) with it.' -rfka ''
+complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train vocoder" version' -l 'version' -d 'Show the version.'
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train vocoder" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train init" preset' -l 'preset' -d 'Model size: tiny, small or base.' -rfka ''
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train init" bits' -l 'bits' -d 'Bits per token (the BSQ embedding dimension), e.g. 9, 18 or 36.' -rfka ''
@@ -138,8 +141,11 @@ complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_op
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train init" seed' -l 'seed' -d 'Seed of the initialisation.' -rfka ''
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train init" name' -l 'name' -d 'Name recorded in the config (default: the preset).' -rfka ''
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train init" o output' -l 'output' -s 'o' -d 'Checkpoint to write.' -rfka ''
+complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train init" version' -l 'version' -d 'Show the version.'
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train init" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train export" o output' -l 'output' -s 'o' -d 'Model file to write.' -rfka ''
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train export" f16' -l 'f16' -d 'Store the tensors as F16.'
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train export" name' -l 'name' -d 'Name recorded in the config (default: the checkpoint\'s).' -rfka ''
+complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train export" version' -l 'version' -d 'Show the version.'
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train export" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train help" version' -l 'version' -d 'Show the version.'

@@ -20,10 +20,10 @@ function __mel_parse_tokens -S
     set -l unparsed_tokens (__mel_tokens -pc)
     switch $unparsed_tokens[1]
     case 'mel'
-        __mel_parse_subcommand -r 1 'list=' 'root=' 'o/output=' 'preset=' 'sample-rate=' 'n-fft=' 'win-length=' 'hop-length=' 'n-mels=' 'fmin=' 'fmax=' 'mel-scale=' 'norm=' 'power=' 'center' 'no-center' 'pad-mode=' 'ref=' 'amin=' 'top-db=' 'frames=' 'crop=' 'seed=' 'j/jobs=' 'zstd' 'q/quiet' 'h/help'
+        __mel_parse_subcommand -r 1 'list=' 'root=' 'o/output=' 'preset=' 'sample-rate=' 'n-fft=' 'win-length=' 'hop-length=' 'n-mels=' 'fmin=' 'fmax=' 'mel-scale=' 'norm=' 'power=' 'center' 'no-center' 'pad-mode=' 'ref=' 'amin=' 'top-db=' 'frames=' 'crop=' 'seed=' 'j/jobs=' 'zstd' 'q/quiet' 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'help'
-            __mel_parse_subcommand -r 1 
+            __mel_parse_subcommand -r 1 'version'
         end
     end
 end
@@ -103,5 +103,7 @@ complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" 
 complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" j jobs' -l 'jobs' -s 'j' -d 'Inputs processed in parallel (default: the number of cores).' -rfka ''
 complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" zstd' -l 'zstd' -d 'Compress payloads with zstd.'
 complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" q quiet' -l 'quiet' -s 'q' -d 'Nothing on stderr but errors: no progress bar (shown only on a terminal), no summary when every input was processed.'
+complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" version' -l 'version' -d 'Show the version.'
 complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'mel' -n '__mel_should_offer_completions_for_positional "mel" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel help" version' -l 'version' -d 'Show the version.'

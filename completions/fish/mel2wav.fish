@@ -20,10 +20,10 @@ function __mel2wav_parse_tokens -S
     set -l unparsed_tokens (__mel2wav_tokens -pc)
     switch $unparsed_tokens[1]
     case 'mel2wav'
-        __mel2wav_parse_subcommand -r 1 'o/output=' 'format=' 'vocoder=' 'iters=' 'momentum=' 'init-phase=' 'seed=' 'peak=' 'j/jobs=' 'q/quiet' 'h/help'
+        __mel2wav_parse_subcommand -r 1 'o/output=' 'format=' 'vocoder=' 'iters=' 'momentum=' 'init-phase=' 'seed=' 'peak=' 'j/jobs=' 'q/quiet' 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'help'
-            __mel2wav_parse_subcommand -r 1 
+            __mel2wav_parse_subcommand -r 1 'version'
         end
     end
 end
@@ -87,5 +87,7 @@ complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_option
 complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" peak' -l 'peak' -d 'Scale each output to this peak (default: 0.9 when the frames\' dB reference is max, else keep the level).' -rfka ''
 complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" j jobs' -l 'jobs' -s 'j' -d 'Frames processed in parallel (default: the number of cores).' -rfka ''
 complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" q quiet' -l 'quiet' -s 'q' -d 'Nothing on stderr but errors: no warnings, no summary when every frame was made.'
+complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" version' -l 'version' -d 'Show the version.'
 complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_positional "mel2wav" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav help" version' -l 'version' -d 'Show the version.'

@@ -20,10 +20,10 @@ function __spec-metrics_parse_tokens -S
     set -l unparsed_tokens (__spec-metrics_tokens -pc)
     switch $unparsed_tokens[1]
     case 'spec-metrics'
-        __spec-metrics_parse_subcommand 2 'codes=' 'by-order' 'range=' 'json' 'csv' 'h/help'
+        __spec-metrics_parse_subcommand 2 'codes=' 'by-order' 'range=' 'json' 'csv' 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'help'
-            __spec-metrics_parse_subcommand -r 1 
+            __spec-metrics_parse_subcommand -r 1 'version'
         end
     end
 end
@@ -82,5 +82,7 @@ complete -c 'spec-metrics' -n '__spec-metrics_should_offer_completions_for_flags
 complete -c 'spec-metrics' -n '__spec-metrics_should_offer_completions_for_flags_or_options "spec-metrics" range' -l 'range' -d 'The range of PSNR in dB (80 is that of mel\'s default --top-db).' -rfka ''
 complete -c 'spec-metrics' -n '__spec-metrics_should_offer_completions_for_flags_or_options "spec-metrics" json' -l 'json' -d 'Print JSON Lines: one object per utterance, then the overall one.'
 complete -c 'spec-metrics' -n '__spec-metrics_should_offer_completions_for_flags_or_options "spec-metrics" csv' -l 'csv' -d 'Print CSV with a header row; the last row is the overall one.'
+complete -c 'spec-metrics' -n '__spec-metrics_should_offer_completions_for_flags_or_options "spec-metrics" version' -l 'version' -d 'Show the version.'
 complete -c 'spec-metrics' -n '__spec-metrics_should_offer_completions_for_flags_or_options "spec-metrics" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'spec-metrics' -n '__spec-metrics_should_offer_completions_for_positional "spec-metrics" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'spec-metrics' -n '__spec-metrics_should_offer_completions_for_flags_or_options "spec-metrics help" version' -l 'version' -d 'Show the version.'

@@ -20,10 +20,10 @@ function __specaug_parse_tokens -S
     set -l unparsed_tokens (__specaug_tokens -pc)
     switch $unparsed_tokens[1]
     case 'specaug'
-        __specaug_parse_subcommand -r 1 'seed=' 'time-masks=' 'freq-masks=' 'time-width=' 'freq-width=' 'fill=' 'time-warp=' 'o/output=' 'zstd' 'j/jobs=' 'h/help'
+        __specaug_parse_subcommand -r 1 'seed=' 'time-masks=' 'freq-masks=' 'time-width=' 'freq-width=' 'fill=' 'time-warp=' 'o/output=' 'zstd' 'j/jobs=' 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'help'
-            __specaug_parse_subcommand -r 1 
+            __specaug_parse_subcommand -r 1 'version'
         end
     end
 end
@@ -87,5 +87,7 @@ complete -c 'specaug' -n '__specaug_should_offer_completions_for_flags_or_option
 complete -c 'specaug' -n '__specaug_should_offer_completions_for_flags_or_options "specaug" o output' -l 'output' -s 'o' -d 'Write frames to this file (atomically) instead of standard output.' -rfka ''
 complete -c 'specaug' -n '__specaug_should_offer_completions_for_flags_or_options "specaug" zstd' -l 'zstd' -d 'Compress payloads with zstd.'
 complete -c 'specaug' -n '__specaug_should_offer_completions_for_flags_or_options "specaug" j jobs' -l 'jobs' -s 'j' -d 'Frames processed in parallel (default: the number of cores).' -rfka ''
+complete -c 'specaug' -n '__specaug_should_offer_completions_for_flags_or_options "specaug" version' -l 'version' -d 'Show the version.'
 complete -c 'specaug' -n '__specaug_should_offer_completions_for_flags_or_options "specaug" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'specaug' -n '__specaug_should_offer_completions_for_positional "specaug" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'specaug' -n '__specaug_should_offer_completions_for_flags_or_options "specaug help" version' -l 'version' -d 'Show the version.'
