@@ -30,6 +30,7 @@ public enum OutputTarget: Equatable {
                                    _ body: (FrameWriter) throws -> R) throws -> R {
         switch self {
         case .standardOutput:
+            try StandardOutput.checkNotTerminal()
             StandardOutput.shared.zstd = zstd
             return try body(StandardOutput.shared)
         case .file(let path):

@@ -22,6 +22,11 @@ public enum FileHandleStderr {
 /// The process's frame output on stdout, flushed when the tool finishes.
 public enum StandardOutput {
     nonisolated(unsafe) public static var shared = FrameWriter()
+
+    /// Binary output goes to a file or a pipe, never to a terminal (as zstd(1) refuses to).
+    public static func checkNotTerminal() throws {
+        if isatty(1) != 0 { throw BSQError("standard output is a terminal: redirect it to a file or a pipe, or give -o") }
+    }
 }
 
 /// Lines of text on standard output, buffered; a closed reader ends the process quietly.

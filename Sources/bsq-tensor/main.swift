@@ -59,6 +59,7 @@ struct Cat: ParsableCommand {
     var files: [String] = []
 
     func run() throws {
+        try StandardOutput.checkNotTerminal()
         let out = StandardOutput.shared
         out.zstd = zstd ?? false
         try FrameInputs(files).forEachStored { f, _ in
@@ -117,6 +118,7 @@ struct FromNpy: ParsableCommand {
     }
 
     func run() throws {
+        try StandardOutput.checkNotTerminal()
         let base = try meta.map(MetadataArgument.parse)
         let out = StandardOutput.shared
         out.zstd = zstd

@@ -128,7 +128,7 @@ struct Mel: ToolCommand {
                              fit: frames.map { FrameFit(frames: $0, crop: crop, seed: seed) },
                              jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, zstd: zstd)
         let processed = try OutputTarget(output).withFrameWriter(keep: { $0 > 0 }) { writer in
-            try batch.run(items, to: writer, diagnostics: ToolProcess.diagnostics(),
+            try batch.run(items, to: writer, diagnostics: ToolProcess.diagnostics(quiet: quiet),
                           progress: ProgressBar(total: items.count, label: "files", enabled: !quiet))
         }
         try ToolProcess.finishBatch(processed: processed, of: items.count, quiet: quiet)

@@ -93,6 +93,7 @@ struct Mel2Wav: ToolCommand {
         let diagnostics = ToolProcess.diagnostics(quiet: quiet)
         let batch = VocoderBatch(vocoder: griffinLim, choice: try choice(diagnostics), format: chosen ?? .wav16,
                                  jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, diagnostics: diagnostics)
+        if target == .standardOutput { try StandardOutput.checkNotTerminal() }
         let (processed, total) = try batch.run(FrameInputs(inputs), to: VocoderBatch.Destination(target))
         try ToolProcess.finishBatch(processed: processed, of: total, quiet: quiet)
     }

@@ -9,10 +9,14 @@ public struct AudioInput: Sendable, Equatable {
     /// The utterance id (bsqt(5)): relative path without extension, the file
     /// name without extension for a file given directly, "-" for stdin.
     public var key: String
+    /// Why the input cannot be read, known before reading it (an operand
+    /// folder with no audio in it): reported and counted as a failed input.
+    public var problem: String?
 
-    public init(path: String, key: String) {
+    public init(path: String, key: String, problem: String? = nil) {
         self.path = path
         self.key = key
+        self.problem = problem
     }
 }
 
@@ -27,19 +31,27 @@ public enum AudioInputs {
     /// (`fromList`); standard input ("-") when there is neither.
     public static func gather(_ operands: [String], list: String?, root: String?) throws -> [AudioInput] {
         if operands.isEmpty && list == nil { return [AudioInput(path: "-", key: "-")] }
-        return try expand(operands) + (list.map { try fromList($0, root: root) } ?? [])
+        return try expand(operands, emptyFolders: .report) + (list.map { try fromList($0, root: root) } ?? [])
     }
+
+    /// What an operand folder without audio files is: an error (training
+    /// data), or an input of its own that fails when its turn comes (a batch goes on).
+    public enum EmptyFolders { case fail, report }
 
     /// Files as themselves, folders searched recursively (sorted, hidden
     /// entries skipped), "-" as stdin.
-    public static func expand(_ operands: [String]) throws -> [AudioInput] {
+    public static func expand(_ operands: [String], emptyFolders: EmptyFolders = .fail) throws -> [AudioInput] {
         var out: [AudioInput] = []
         for op in operands {
             if op == "-" {
                 out.append(AudioInput(path: "-", key: "-"))
             } else if isDirectory(op) {
                 let found = try walk(op)
-                if found.isEmpty { throw BSQError("\(op): no audio files found") }
+                if found.isEmpty {
+                    if emptyFolders == .fail { throw BSQError("\(op): no audio files found") }
+                    out.append(AudioInput(path: op, key: dropExtension(fileName(op)), problem: "no audio files found in this folder"))
+                    continue
+                }
                 let base = op.hasSuffix("/") ? op : op + "/"
                 out += found.map { AudioInput(path: base + $0, key: dropExtension($0)) }
             } else {

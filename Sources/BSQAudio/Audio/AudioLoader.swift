@@ -1,3 +1,4 @@
+import Glibc
 /// Where an audio input comes from: a path, or the bytes of a whole file (stdin).
 public enum AudioSource: Sendable {
     case path(String)
@@ -72,6 +73,7 @@ public enum AudioLoader {
     /// RF64, FORM, fLaC, OggS, an mp3's ID3 tag or frame sync, …), so that
     /// anything else fails at once; at most `maxStandardInput` bytes.
     public static func readStandardInput() throws -> [UInt8] {
+        if isatty(0) != 0 { throw BSQError("-: standard input is a terminal; give audio files, or redirect one in (mel - < a.wav)") }
         let source = try ByteSource(path: "-")
         var head = [UInt8](repeating: 0, count: 64)
         let n = try head.withUnsafeMutableBytes { try source.read(into: $0.baseAddress!, count: 64) }

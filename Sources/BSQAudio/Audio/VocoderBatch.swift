@@ -127,19 +127,29 @@ public struct VocoderBatch: Sendable {
             guard !samples.overflow, samples.partialValue <= MelVocoder.maxSamples else {
                 throw BSQError("\(mel.frames) frames at hop \(analysis.hopLength) would make more than \(MelVocoder.maxSamples) samples, the limit of one output")
             }
-            switch choice {
-            case .griffinLim: break
-            case .neural(let neural):
-                return try neural.synthesize(decibels: mel.values, frames: mel.frames, analysis: analysis, peak: vocoder.peak, threads: threads)
-            case .decoded(let neural):
-                if mel.isDecoded, (try? neural.check(analysis)) != nil {
-                    return try neural.synthesize(decibels: mel.values, frames: mel.frames, analysis: analysis, peak: vocoder.peak, threads: threads)
-                }
+            var out = try render(mel, analysis: analysis, cache: cache, threads: threads)
+            if frame.meta["silent"]?.bool == true {          // mel's mark of digital silence: it stays silent
+                out.samples = [Float](repeating: 0, count: out.samples.count)
+                out.gain = nil
             }
-            return try vocoder.synthesize(decibels: mel.values, frames: mel.frames, inverse: cache.inverse(analysis))
+            return out
         } catch let e as BSQError {
             throw BSQError("\(label): \(e.message)")
         }
+    }
+
+    /// The waveform of a checked mel frame, through the vocoder `choice` picks.
+    private func render(_ mel: MelFrame, analysis: MelAnalysis, cache: InverseCache, threads: Int) throws -> MelVocoder.Output {
+        switch choice {
+        case .griffinLim: break
+        case .neural(let neural):
+            return try neural.synthesize(decibels: mel.values, frames: mel.frames, analysis: analysis, peak: vocoder.peak, threads: threads)
+        case .decoded(let neural):
+            if mel.isDecoded, (try? neural.check(analysis)) != nil {
+                return try neural.synthesize(decibels: mel.values, frames: mel.frames, analysis: analysis, peak: vocoder.peak, threads: threads)
+            }
+        }
+        return try vocoder.synthesize(decibels: mel.values, frames: mel.frames, inverse: cache.inverse(analysis))
     }
 
     /// A frame's file name under the folder, without extension: its key with

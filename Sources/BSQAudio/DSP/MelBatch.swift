@@ -17,7 +17,7 @@ public struct MelBatch: Sendable {
     }
 
     enum Outcome: Sendable {
-        case frame([UInt8], seconds: Double)
+        case frame([UInt8], seconds: Double, warning: String?)
         case failure(String)
     }
 
@@ -37,7 +37,8 @@ public struct MelBatch: Sendable {
             me.process(inputs[i], stdin: stdin, with: spectrogram)
         }, consume: { i, outcome in
             switch outcome {
-            case .frame(let bytes, let seconds):
+            case .frame(let bytes, let seconds, let warning):
+                if let warning { progress?.finish(); diagnostics.warning(warning) }
                 try writer.writeRaw(bytes)
                 processed += 1
                 audioSeconds += seconds
@@ -52,6 +53,7 @@ public struct MelBatch: Sendable {
     }
 
     func process(_ input: AudioInput, stdin: [UInt8]?, with spectrogram: MelSpectrogram) -> Outcome {
+        if let problem = input.problem { return .failure("\(input.path): \(problem)") }
         do {
             let source: AudioSource = input.path == "-" ? .bytes(stdin ?? [], name: "-") : .path(input.path)
             let y = try AudioLoader.loadMono(source, sampleRate: analysis.sampleRate)
@@ -63,11 +65,15 @@ public struct MelBatch: Sendable {
                 crop = MelFrame.Crop(offset: fitted.offset, of: mel.frames)
                 mel = fitted.mel
             }
-            let meta = MelFrame.metadata(key: input.key, source: input.path, analysis: analysis, crop: crop)
+            var meta = MelFrame.metadata(key: input.key, source: input.path, analysis: analysis, crop: crop)
+            // digital silence: librosa's dB of it are 0 everywhere (ref = max of nothing); say so, and mark it for mel2wav
+            let silent = !y.contains { $0 != 0 }
+            if silent { meta["silent"] = true }
             let bytes = try mel.values.withUnsafeBytes {
                 try FrameWriter.encode(dtype: .f32, dims: [mel.frames, mel.nMels], meta: meta, payload: $0, zstd: zstd)
             }
-            return .frame(bytes, seconds: Double(y.count) / Double(analysis.sampleRate))
+            return .frame(bytes, seconds: Double(y.count) / Double(analysis.sampleRate),
+                          warning: silent ? "\(input.path): digital silence (every sample is 0); its frame is marked \"silent\", which mel2wav renders as silence" : nil)
         } catch let e as BSQError {
             return .failure(e.message)
         } catch {

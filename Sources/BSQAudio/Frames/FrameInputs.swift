@@ -15,8 +15,16 @@ public struct FrameInputs {
 
     public init(_ paths: [String]) { self.paths = paths.isEmpty ? ["-"] : paths }
 
+    /// Frames never come from a terminal: say so instead of waiting for them.
+    public func checkStandardInput() throws {
+        if paths.contains("-"), isatty(0) != 0 {
+            throw BSQError("standard input is a terminal; this tool reads BSQT frames: give frame files, or pipe them in (mel a.wav | …)")
+        }
+    }
+
     /// Calls `body` with each checked stored frame and its index in the whole sequence.
     public func forEachStored(_ body: (StoredFrame, Int) throws -> Void) throws {
+        try checkStandardInput()
         let read = FrameQueue(limit: bufferBytes), checked = FrameQueue(limit: bufferBytes)
         let paths = self.paths
         _ = WorkerThread(stackSize: 1 << 20) {

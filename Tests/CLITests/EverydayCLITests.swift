@@ -1,0 +1,60 @@
+import BSQAudio
+import Foundation
+import TestSupport
+import XCTest
+
+/// What a new user hits in the first hour (issue "Everyday use"): each test
+/// would have caught one of the things that got in the way.
+final class EverydayCLITests: XCTestCase {
+    /// Item 8: an operand folder without audio is one failed input of the batch, not the end of it.
+    func testAnEmptyFolderIsOneFailedInputOfTheBatch() throws {
+        let dir = TempDir()
+        try FileManager.default.createDirectory(atPath: dir.path("onlytxt"), withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: dir.path("onlytxt/readme.txt"), contents: Data("hi".utf8))
+        let r = try Tool.run("mel", ["-o", dir.path("out.mel"), dir.path("onlytxt"), Repo.fixture("mel/short16k_800.wav").path])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("mel: \(dir.path("onlytxt")): no audio files found in this folder"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("mel: processed 1 of 2"), r.stderr)
+        XCTAssertEqual(try decodeFrames(try Repo.read(dir.path("out.mel"))).map { $0.meta["key"]?.string }, ["short16k_800"])
+    }
+
+    /// Item 9: no binary to a terminal, and no silent wait on one (run under a pseudo-terminal with script(1)).
+    func testTerminalsGetAMessageInsteadOfBinaryOrASilentWait() throws {
+        let clip = Repo.fixture("mel/short16k_800.wav").path
+        let bin = Tool.binDir.path
+        func pty(_ command: String) throws -> ToolResult {
+            try Tool.runProgram("/usr/bin/script", ["-qec", command, "/dev/null"])
+        }
+        let out = try pty("\(bin)/mel \(clip)")
+        XCTAssertEqual(out.status, 1)
+        XCTAssertTrue(out.stdoutText.contains("mel: standard output is a terminal: redirect it to a file or a pipe, or give -o"), out.stdoutText)
+        for tool in ["bsq-encode", "bsq-decode", "specaug", "mel2wav", "bsq-tensor cat"] {
+            let r = try pty("\(bin)/\(tool) > /dev/null")
+            XCTAssertEqual(r.status, 1, tool)
+            XCTAssertTrue(r.stdoutText.contains("standard input is a terminal; this tool reads BSQT frames"), "\(tool): \(r.stdoutText)")
+        }
+        let mel = try pty("\(bin)/mel - > /dev/null")
+        XCTAssertEqual(mel.status, 1)
+        XCTAssertTrue(mel.stdoutText.contains("standard input is a terminal; give audio files"), mel.stdoutText)
+    }
+
+    /// Item 10: digital silence is said to be, and stays silent through mel2wav (with either vocoder).
+    func testDigitalSilenceStaysSilent() throws {
+        let dir = TempDir()
+        try SoundFile.write([Float](repeating: 0, count: 48000), channels: 1, sampleRate: 16000, format: .wav16, to: dir.path("zeros.wav"))
+        let r = try Tool.run("mel", ["-o", dir.path("z.mel"), dir.path("zeros.wav")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("mel: warning: \(dir.path("zeros.wav")): digital silence"), r.stderr)
+        XCTAssertEqual(try Tool.run("mel", ["-q", "-o", dir.path("q.mel"), dir.path("zeros.wav")]).stderr, "", "-q: errors only")
+        let frame = try decodeFrames(try Repo.read(dir.path("z.mel")))[0]
+        XCTAssertEqual(frame.meta["silent"], true)
+        for vocoder in ["griffin-lim", "default"] {
+            let w = try Tool.run("mel2wav", ["--vocoder", vocoder, "-o", dir.path("\(vocoder).wav"), dir.path("z.mel")])
+            XCTAssertEqual(w.status, 0, w.stderr)
+            let file = try SoundFile(path: dir.path("\(vocoder).wav"))
+            var samples = [Float](repeating: 1, count: file.announcedFrames)
+            XCTAssertEqual(try samples.withUnsafeMutableBufferPointer { try file.read(into: $0.baseAddress!, frames: $0.count) }, 48000, "(301 frames − 1) · 160")
+            XCTAssertTrue(samples.allSatisfy { $0 == 0 }, "\(vocoder): silent")
+        }
+    }
+}
