@@ -6,7 +6,9 @@ extension MelScale: ExpressibleByArgument {}
 extension MelNorm: ExpressibleByArgument {}
 extension MelAnalysis.PadMode: ExpressibleByArgument {}
 extension FrameFit.Crop: ExpressibleByArgument {}
-extension SoundFile.Format: ExpressibleByArgument {}
+extension SoundFile.Format: ExpressibleByArgument {
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
 
 /// A `--meta` argument: a JSON object, or `@FILE` holding one.
 public enum MetadataArgument {

@@ -34,11 +34,13 @@ public struct CodecOptions: ParsableArguments {
 
     /// Loads the model, sets the threads, runs `body` with the output writer, commits -o.
     public func run(flopsPerChunk: (ModelConfig) -> Double, _ body: (Codec, FrameWriter) throws -> Void) throws {
+        let target = OutputTarget(output)
+        try target.check(inputs: files)
         let codec = Codec(try Checkpoint(path: try model ?? DefaultModel.path()), batch: batch,
                           threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         codec.isDefaultModel = model == nil
         defer { if timing { report(codec, flopsPerChunk(codec.model.config)) } }
-        try OutputTarget(output).withFrameWriter(zstd: zstd) { try body(codec, $0) }
+        try target.withFrameWriter(zstd: zstd) { try body(codec, $0) }
     }
 
     private func report(_ codec: Codec, _ flops: Double) {

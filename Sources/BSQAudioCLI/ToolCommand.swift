@@ -25,7 +25,10 @@ extension ToolCommand {
         } catch {
             let code = exitCode(for: error)
             if code == .success { exit(withError: error) }
-            let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            // one line: a bullet list of the values allowed joins the first line; the usage after it goes
+            let lines = self.message(for: error).split(separator: "\n").map(String.init)
+            let bullets = lines.dropFirst().prefix { $0.hasPrefix("  - ") }.map { $0.dropFirst(4) }
+            let message = (lines.first ?? "\(error)") + (bullets.isEmpty ? "" : " " + bullets.joined(separator: ", "))
             ToolProcess.fail(message, status: code == .validationFailure ? 64 : code.rawValue)
         }
         Glibc.exit(0)

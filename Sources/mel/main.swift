@@ -40,13 +40,13 @@ struct Mel: ToolCommand {
     @Option(help: "Start from a preset's settings: librosa (default) or torchaudio.")
     var preset: Preset = .librosa
 
-    @Option(help: ArgumentHelp("Sample rate the audio is resampled to (Hz, default 16000).", valueName: "hz"))
+    @Option(name: [.long, .customLong("sr")], help: ArgumentHelp("Sample rate the audio is resampled to (Hz, default 16000; --sr as librosa names it).", valueName: "hz"))
     var sampleRate: Int?
     @Option(help: ArgumentHelp("FFT size (default 1024).", valueName: "n"))
     var nFft: Int?
     @Option(help: ArgumentHelp("Hann window length, centered in the FFT (default: --n-fft).", valueName: "n"))
     var winLength: Int?
-    @Option(help: ArgumentHelp("Samples between frames (default 160).", valueName: "n"))
+    @Option(name: [.long, .customLong("hop")], help: ArgumentHelp("Samples between frames (default 160; also --hop).", valueName: "n"))
     var hopLength: Int?
     @Option(help: ArgumentHelp("Number of mel bands (default 128).", valueName: "n"))
     var nMels: Int?
@@ -123,11 +123,14 @@ struct Mel: ToolCommand {
     }
 
     func run() throws {
+        let target = OutputTarget(output)
+        try target.check()
         let items = try AudioInputs.gather(inputs, list: list, root: root)
+        try target.check(inputs: items.map(\.path))
         let batch = MelBatch(analysis: try analysis(),
                              fit: frames.map { FrameFit(frames: $0, crop: crop, seed: seed) },
                              jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, zstd: zstd)
-        let processed = try OutputTarget(output).withFrameWriter(keep: { $0 > 0 }) { writer in
+        let processed = try target.withFrameWriter(keep: { $0 > 0 }) { writer in
             try batch.run(items, to: writer, diagnostics: ToolProcess.diagnostics(quiet: quiet),
                           progress: ProgressBar(total: items.count, label: "files", enabled: !quiet))
         }

@@ -88,6 +88,7 @@ struct Mel2Wav: ToolCommand {
         griffinLim.initialization = initPhase == .zeros ? .zeros : .random(seed: seed)
         griffinLim.peak = peak
         let target = OutputTarget(output, folders: true)
+        try target.check(inputs: inputs)
         var chosen = format
         if chosen == nil, case .file(let path) = target { chosen = VocoderBatch.format(forPath: path) }
         let diagnostics = ToolProcess.diagnostics(quiet: quiet)

@@ -76,7 +76,9 @@ struct SpecAug: ToolCommand {
     func run() throws {
         let augment = try augment(), seed = self.seed
         let map = FrameMap(jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount)
-        try OutputTarget(output).withFrameWriter { writer in
+        let target = OutputTarget(output)
+        try target.check(inputs: files)
+        try target.withFrameWriter { writer in
             try map.run(FrameInputs(files), to: writer, zstd: zstd) { try augment.apply(to: $0, seed: seed) }
         }
     }

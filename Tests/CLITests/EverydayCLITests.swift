@@ -57,4 +57,42 @@ final class EverydayCLITests: XCTestCase {
             XCTAssertTrue(samples.allSatisfy { $0 == 0 }, "\(vocoder): silent")
         }
     }
+
+    /// Item 5: outputs are checked before any input is read; no tool writes over its own input.
+    func testOutputsAreCheckedBeforeTheWork() throws {
+        let dir = TempDir()
+        let clip = Repo.fixture("mel/short16k_800.wav").path
+        XCTAssertEqual(try Tool.run("mel", ["-q", "-o", dir.path("a.mel"), clip]).status, 0)
+        let cases: [(String, [String], [UInt8], String)] = [
+            ("mel2wav", ["-o", dir.path("nodir/x.wav"), dir.path("a.mel")], [], "cannot create output \(dir.path("nodir/x.wav")): no such folder \(dir.path("nodir"))"),
+            ("mel", ["-o", dir.path("nodir/x.mel"), "-"], [UInt8](repeating: 0, count: 64), "cannot create output \(dir.path("nodir/x.mel")): no such folder"),
+            ("bsq-encode", ["-o", dir.path("nodir/x.codes"), dir.path("a.mel")], [], "no such folder"),
+            ("specaug", ["-o", dir.path("a.mel"), dir.path("a.mel")], [], "refusing to write output \(dir.path("a.mel")) over the input \(dir.path("a.mel"))"),
+            ("mel", ["-o", dir.url.path, clip], [], "it is a folder, and this tool writes one stream"),
+        ]
+        let before = try Repo.read(dir.path("a.mel"))
+        for (tool, args, stdin, message) in cases {
+            let r = try Tool.run(tool, args, stdin: stdin)
+            XCTAssertEqual(r.status, 1, "\(tool) \(args): \(r.stderr)")
+            XCTAssertTrue(r.stderr.hasPrefix("\(tool): ") && r.stderr.contains(message), "\(tool) \(args): \(r.stderr)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        }
+        XCTAssertEqual(try Repo.read(dir.path("a.mel")), before, "the input is untouched")
+    }
+
+    /// Item 6: messages that point at what to do.
+    func testMessagesSayWhatToDo() throws {
+        let wav = try Repo.fixtureData("mel/short16k_800.wav")
+        for tool in ["bsq-encode", "bsq-decode", "mel2wav", "specaug"] {
+            let r = try Tool.run(tool, ["-"], stdin: wav)
+            XCTAssertTrue(r.stderr.contains("an audio file, not BSQT frames: make frames of it with mel first"), "\(tool): \(r.stderr)")
+        }
+        let format = try Tool.run("mel2wav", ["--format", "wave", "-"])
+        XCTAssertTrue(format.stderr.contains("Please provide one of the following: wav, wav-float, flac, ogg, opus, mp3"), format.stderr)
+        let clip = Repo.fixture("mel/short16k_800.wav").path
+        let long = try Tool.run("mel", ["-q", "--sample-rate", "22050", "--hop-length", "256", clip])
+        let short = try Tool.run("mel", ["-q", "--sr", "22050", "--hop", "256", clip])
+        XCTAssertEqual(short.status, 0, short.stderr)
+        XCTAssertEqual(short.stdout, long.stdout, "--sr and --hop are --sample-rate and --hop-length")
+    }
 }

@@ -88,7 +88,12 @@ public final class FrameReader {
         if try source.atEnd() { return nil }
         let at = source.offset
         var head = try readBytes(12, frame: at)
-        guard head[0..<4].elementsEqual("BSQT".utf8) else { throw fail("bad magic", at) }
+        guard head[0..<4].elementsEqual("BSQT".utf8) else {
+            if at == 0, AudioLoader.looksLikeAudio(Array(head)) {
+                throw fail("an audio file, not BSQT frames: make frames of it with mel first (mel a.wav | …)", at)
+            }
+            throw fail("bad magic", at)
+        }
         guard head[4] == 1 else { throw fail("unknown version \(head[4])", at) }
         guard let dtype = DType(rawValue: head[5]) else { throw fail("unknown dtype code \(head[5])", at) }
         let rank = Int(head[6])
