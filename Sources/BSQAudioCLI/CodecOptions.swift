@@ -22,6 +22,9 @@ public struct CodecOptions: ParsableArguments {
     @Flag(help: "Report on stderr the time spent in the model: ms per chunk and GFLOP/s.")
     public var timing = false
 
+    @Flag(name: .shortAndLong, help: "Print nothing but errors (no progress on a terminal).")
+    public var quiet = false
+
     @Argument(help: "Frame streams to read (default: standard input).")
     public var files: [String] = []
 
@@ -39,6 +42,8 @@ public struct CodecOptions: ParsableArguments {
         let codec = Codec(try Checkpoint(path: try model ?? DefaultModel.path()), batch: batch,
                           threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         codec.isDefaultModel = model == nil
+        codec.progress = ProgressBar(counting: "frames", enabled: !quiet)
+        defer { codec.progress?.finish() }
         defer { if timing { report(codec, flopsPerChunk(codec.model.config)) } }
         try target.withFrameWriter(zstd: zstd) { try body(codec, $0) }
     }

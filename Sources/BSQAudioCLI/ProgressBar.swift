@@ -15,12 +15,23 @@ public final class ProgressBar: ProgressDisplay {
         self.enabled = enabled && total > 1 && FileHandleStderr.isTerminal
     }
 
+    /// A count without a bar, for a stream whose length is not known ahead (frames on a pipe).
+    public init(counting label: String, enabled: Bool = true) {
+        total = -1
+        self.label = label
+        self.enabled = enabled && FileHandleStderr.isTerminal
+    }
+
     /// Shows `done` of `total`, with an optional note (e.g. a speed).
     public func update(_ done: Int, note: String = "") {
         guard enabled else { return }
         let now = Date()
         guard done == total || now.timeIntervalSince(last) >= 0.1 else { return }
         last = now
+        if total < 0 {
+            FileHandleStderr.write("\r\(ToolProcess.name): \(done) \(label)\(note.isEmpty ? "" : "  " + note)\u{1B}[K")
+            return
+        }
         let width = 30
         let filled = total == 0 ? width : width * done / total
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)

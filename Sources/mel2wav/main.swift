@@ -92,9 +92,10 @@ struct Mel2Wav: ToolCommand {
         var chosen = format
         if chosen == nil, case .file(let path) = target { chosen = VocoderBatch.format(forPath: path) }
         let diagnostics = ToolProcess.diagnostics(quiet: quiet)
-        let batch = VocoderBatch(vocoder: griffinLim, choice: try choice(diagnostics), format: chosen ?? .wav16,
+        var batch = VocoderBatch(vocoder: griffinLim, choice: try choice(diagnostics), format: chosen ?? .wav16,
                                  jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, diagnostics: diagnostics)
         if target == .standardOutput { try StandardOutput.checkNotTerminal() }
+        if case .folder = target { batch.progress = ProgressBar(counting: "frames", enabled: !quiet) }
         let (processed, total) = try batch.run(FrameInputs(inputs), to: VocoderBatch.Destination(target))
         try ToolProcess.finishBatch(processed: processed, of: total, quiet: quiet)
     }

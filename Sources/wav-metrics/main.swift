@@ -35,6 +35,8 @@ struct WavMetrics: ToolCommand {
     var csv = false
     @Option(name: .shortAndLong, help: ArgumentHelp("Pairs compared in parallel (default: the number of cores).", valueName: "n"))
     var jobs: Int?
+    @Flag(name: .shortAndLong, help: "Print nothing on stderr but errors (no progress on a terminal).")
+    var quiet = false
 
     func validate() throws {
         if json && csv { throw ValidationError("--json and --csv cannot be used together") }
@@ -43,13 +45,14 @@ struct WavMetrics: ToolCommand {
     }
 
     func run() throws {
-        let comparison = WaveComparison(ref: ref, hyp: hyp, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
-                                        diagnostics: ToolProcess.diagnostics())
+        var comparison = WaveComparison(ref: ref, hyp: hyp, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
+                                        diagnostics: ToolProcess.diagnostics(quiet: quiet))
+        comparison.progress = ProgressBar(counting: "pairs", enabled: !quiet)
         let (rows, total) = try comparison.run()
         if !rows.isEmpty {
             let report = WaveformReport(rows: rows)
             try StandardOutput.shared.writeRaw(Array((json ? report.jsonLines() : csv ? report.csv() : report.table()).utf8))
         }
-        try ToolProcess.finishBatch(processed: rows.count, of: total)
+        try ToolProcess.finishBatch(processed: rows.count, of: total, quiet: quiet)
     }
 }

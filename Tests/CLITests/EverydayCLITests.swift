@@ -95,4 +95,28 @@ final class EverydayCLITests: XCTestCase {
         XCTAssertEqual(short.status, 0, short.stderr)
         XCTAssertEqual(short.stdout, long.stdout, "--sr and --hop are --sample-rate and --hop-length")
     }
+
+    /// Item 4: long work shows its progress on a terminal, and -q silences it (run under script(1)'s pseudo-terminal).
+    func testStreamToolsShowProgressOnATerminal() throws {
+        let dir = TempDir()
+        let clip = Repo.fixture("mel/short16k_800.wav").path, bin = Tool.binDir.path
+        XCTAssertEqual(try Tool.run("mel", ["-q", "-o", dir.path("a.mel"), clip]).status, 0)
+        try FileManager.default.createDirectory(atPath: dir.path("r"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: clip, toPath: dir.path("r/a.wav"))
+        let runs: [(String, String)] = [
+            ("bsq-encode -o \(dir.path("a.codes")) \(dir.path("a.mel"))", "bsq-encode: 1 frames"),
+            ("bsq-decode -o \(dir.path("b.mel")) \(dir.path("a.codes"))", "bsq-decode: 1 frames"),
+            ("mel2wav -o \(dir.path("w"))/ \(dir.path("a.mel"))", "mel2wav: 1 frames"),
+            ("wav-metrics \(dir.path("r")) \(dir.path("r")) > /dev/null", "wav-metrics: 1 pairs"),
+        ]
+        for (command, shown) in runs {
+            let r = try Tool.runProgram("/usr/bin/script", ["-qec", "\(bin)/\(command)", "/dev/null"])
+            XCTAssertEqual(r.status, 0, r.stdoutText)
+            XCTAssertTrue(r.stdoutText.contains("\r" + shown), "\(command): \(r.stdoutText.debugDescription)")
+            let tool = String(command.prefix { $0 != " " })
+            let quiet = try Tool.runProgram("/usr/bin/script", ["-qec", "\(bin)/\(tool) -q" + command.dropFirst(tool.count), "/dev/null"])
+            XCTAssertEqual(quiet.status, 0, quiet.stdoutText)
+            XCTAssertEqual(quiet.stdoutText, "", "\(tool) -q prints nothing")
+        }
+    }
 }

@@ -20,7 +20,7 @@ function __bsq-decode_parse_tokens -S
     set -l unparsed_tokens (__bsq-decode_tokens -pc)
     switch $unparsed_tokens[1]
     case 'bsq-decode'
-        __bsq-decode_parse_subcommand -r 1 'm/model=' 'o/output=' 'threads=' 'batch=' 'zstd' 'timing' 'force' 'version' 'h/help'
+        __bsq-decode_parse_subcommand -r 1 'm/model=' 'o/output=' 'threads=' 'batch=' 'zstd' 'timing' 'q/quiet' 'force' 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'help'
             __bsq-decode_parse_subcommand -r 1 'version'
@@ -83,6 +83,7 @@ complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_
 complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_options "bsq-decode" batch' -l 'batch' -d 'Chunks of 10.24 s run through the model together.' -rfka ''
 complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_options "bsq-decode" zstd' -l 'zstd' -d 'Compress payloads with zstd.'
 complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_options "bsq-decode" timing' -l 'timing' -d 'Report on stderr the time spent in the model: ms per chunk and GFLOP/s.'
+complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_options "bsq-decode" q quiet' -l 'quiet' -s 'q' -d 'Print nothing but errors (no progress on a terminal).'
 complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_options "bsq-decode" force' -l 'force' -d 'Decode codes even when they were made by another model.'
 complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_options "bsq-decode" version' -l 'version' -d 'Show the version.'
 complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_options "bsq-decode" h help' -s 'h' -l 'help' -d 'Show help information.'

@@ -20,7 +20,7 @@ function __bsq-encode_parse_tokens -S
     set -l unparsed_tokens (__bsq-encode_tokens -pc)
     switch $unparsed_tokens[1]
     case 'bsq-encode'
-        __bsq-encode_parse_subcommand -r 1 'm/model=' 'o/output=' 'threads=' 'batch=' 'zstd' 'timing' 'version' 'h/help'
+        __bsq-encode_parse_subcommand -r 1 'm/model=' 'o/output=' 'threads=' 'batch=' 'zstd' 'timing' 'q/quiet' 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'help'
             __bsq-encode_parse_subcommand -r 1 'version'
@@ -83,6 +83,7 @@ complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_flags_or_
 complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_flags_or_options "bsq-encode" batch' -l 'batch' -d 'Chunks of 10.24 s run through the model together.' -rfka ''
 complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_flags_or_options "bsq-encode" zstd' -l 'zstd' -d 'Compress payloads with zstd.'
 complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_flags_or_options "bsq-encode" timing' -l 'timing' -d 'Report on stderr the time spent in the model: ms per chunk and GFLOP/s.'
+complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_flags_or_options "bsq-encode" q quiet' -l 'quiet' -s 'q' -d 'Print nothing but errors (no progress on a terminal).'
 complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_flags_or_options "bsq-encode" version' -l 'version' -d 'Show the version.'
 complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_flags_or_options "bsq-encode" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_positional "bsq-encode" -eq 1' -fa 'help' -d 'Show subcommand help information.'

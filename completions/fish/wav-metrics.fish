@@ -20,7 +20,7 @@ function __wav-metrics_parse_tokens -S
     set -l unparsed_tokens (__wav-metrics_tokens -pc)
     switch $unparsed_tokens[1]
     case 'wav-metrics'
-        __wav-metrics_parse_subcommand 2 'json' 'csv' 'j/jobs=' 'version' 'h/help'
+        __wav-metrics_parse_subcommand 2 'json' 'csv' 'j/jobs=' 'q/quiet' 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'help'
             __wav-metrics_parse_subcommand -r 1 'version'
@@ -80,6 +80,7 @@ complete -c 'wav-metrics' -f
 complete -c 'wav-metrics' -n '__wav-metrics_should_offer_completions_for_flags_or_options "wav-metrics" json' -l 'json' -d 'Print JSON Lines: one object per pair, then the overall one.'
 complete -c 'wav-metrics' -n '__wav-metrics_should_offer_completions_for_flags_or_options "wav-metrics" csv' -l 'csv' -d 'Print CSV with a header row; the last row is the overall one.'
 complete -c 'wav-metrics' -n '__wav-metrics_should_offer_completions_for_flags_or_options "wav-metrics" j jobs' -l 'jobs' -s 'j' -d 'Pairs compared in parallel (default: the number of cores).' -rfka ''
+complete -c 'wav-metrics' -n '__wav-metrics_should_offer_completions_for_flags_or_options "wav-metrics" q quiet' -l 'quiet' -s 'q' -d 'Print nothing on stderr but errors (no progress on a terminal).'
 complete -c 'wav-metrics' -n '__wav-metrics_should_offer_completions_for_flags_or_options "wav-metrics" version' -l 'version' -d 'Show the version.'
 complete -c 'wav-metrics' -n '__wav-metrics_should_offer_completions_for_flags_or_options "wav-metrics" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'wav-metrics' -n '__wav-metrics_should_offer_completions_for_positional "wav-metrics" -eq 1' -fa 'help' -d 'Show subcommand help information.'

@@ -31,8 +31,8 @@ public enum AudioLoader {
         let resampler = file.sampleRate == sampleRate
             ? nil : try Resampler(from: Double(file.sampleRate), to: Double(sampleRate))
         var output = [Float]()
-        // the announced length is a hint (a truncated file may announce anything): reserve at most 10 minutes
-        let expected = min(max(file.announcedFrames, 0), 600 * file.sampleRate)
+        // the announced length is a hint (a truncated file may announce anything): reserve at most 2^22 samples
+        let expected = min(max(file.announcedFrames, 0), 1 << 22)
         output.reserveCapacity(resampler == nil ? expected : Int(Double(expected) * Double(sampleRate) / Double(file.sampleRate)) + 16)
 
         var interleaved = [Float](repeating: 0, count: blockFrames * channels)

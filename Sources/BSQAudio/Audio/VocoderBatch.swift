@@ -30,6 +30,8 @@ public struct VocoderBatch: Sendable {
     public var format: SoundFile.Format
     public var jobs: Int
     public var diagnostics: Diagnostics
+    /// Shown the frames done, when given (one file per frame).
+    nonisolated(unsafe) public var progress: ProgressDisplay?
 
     public init(vocoder: MelVocoder, choice: Choice = .griffinLim, format: SoundFile.Format, jobs: Int = 1, diagnostics: Diagnostics = .silent) {
         self.vocoder = vocoder
@@ -99,9 +101,12 @@ public struct VocoderBatch: Sendable {
                 try SoundFile.write(out.samples, channels: 1, sampleRate: out.sampleRate, format: format, to: path)
                 processed += 1
             } catch let e as BSQError {
+                progress?.finish()
                 diagnostics.problem(e.message)
             }
+            progress?.update(total, note: "")
         })
+        progress?.finish()
         if total == 0 { throw BSQError("the input holds no frames") }
         return (processed, total)
     }

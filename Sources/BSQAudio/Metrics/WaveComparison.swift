@@ -14,6 +14,8 @@ public struct WaveComparison {
     public var hyp: String
     public var jobs: Int
     public var diagnostics: Diagnostics
+    /// Shown the pairs done, when given.
+    public var progress: ProgressDisplay?
 
     public init(ref: String, hyp: String, jobs: Int = 1, diagnostics: Diagnostics = .silent) {
         self.ref = ref
@@ -55,9 +57,11 @@ public struct WaveComparison {
         }, consume: { i, result in
             switch result {
             case .success(let m): rows.append((work[i].key, m))
-            case .failure(let e): diagnostics.problem(e.message)
+            case .failure(let e): progress?.finish(); diagnostics.problem(e.message)
             }
+            progress?.update(i + 1, note: "of \(work.count)")
         })
+        progress?.finish()
         return (rows, pairs.count + missing)
     }
 

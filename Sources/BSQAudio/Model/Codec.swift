@@ -1,3 +1,4 @@
+import Foundation
 import Dispatch
 
 /// `bsq-encode` and `bsq-decode` over frame streams: mel of any length cut
@@ -11,6 +12,19 @@ public final class Codec {
     public var force = false
     /// The model is the kit's default (recorded in the codes' metadata).
     public var isDefaultModel = false
+    /// Shown the frames done and their audio's speed, when given.
+    public var progress: ProgressDisplay?
+    private var framesDone = 0, secondsDone = 0.0
+    private let started = Date()
+
+    /// Counts a finished utterance of `frames` mel rows on `progress`.
+    private func done(frames: Int) {
+        guard let progress else { return }
+        framesDone += 1
+        secondsDone += Double(frames * config.hopLength) / Double(config.sampleRate)
+        progress.update(framesDone, note: String(format: "%.1f s of audio, %.1fx realtime", secondsDone,
+                                                  secondsDone / max(Date().timeIntervalSince(started), 1e-9)))
+    }
     private var config: ModelConfig { model.config }
     /// Chunks run and seconds spent in the model (for --timing).
     public private(set) var chunksRun = 0
@@ -92,7 +106,7 @@ public final class Codec {
                 try add(Utterance(meta: frame.meta, frames: t, chunks: c.chunks(frames: t),
                                   input: frame.payload.withUnsafeBytes { c.padToChunks($0, frames: t) }))
             }
-        }, forward: { model.encode(mel: $0, batch: $1, tokens: $2) }, emit: { try out.write(codesFrame($0)) })
+        }, forward: { model.encode(mel: $0, batch: $1, tokens: $2) }, emit: { try out.write(codesFrame($0)); self.done(frames: $0.frames) })
     }
 
     private func codesFrame(_ p: Utterance<Float, UInt64>) -> Frame {
@@ -129,7 +143,7 @@ public final class Codec {
                 do { tokens = try CodesFrame.tokens(of: frame, bits: c.embed_dim) } catch let e as BSQError { throw BSQError("\(label): \(e.message)") }
                 try add(Utterance(meta: frame.meta, frames: t, chunks: chunks, input: tokens))
             }
-        }, forward: { model.decode(tokens: $0, batch: $1, mel: $2) }, emit: { try out.write(melFrame($0)) })
+        }, forward: { model.decode(tokens: $0, batch: $1, mel: $2) }, emit: { try out.write(melFrame($0)); self.done(frames: $0.frames) })
     }
 
     private func melFrame(_ p: Utterance<UInt64, Float>) -> Frame {
