@@ -158,6 +158,20 @@ final class HardeningCLITests: XCTestCase {
         assertOneLineError(r, "bsq-encode", "holds nan at element 1")
     }
 
+    /// What the fuzzers found (fuzz/crashes): each input is now a one-line error, or read as far as it goes.
+    func testTheFuzzersFindingsAreHandled() throws {
+        let crashes = Repo.root.appendingPathComponent("fuzz/crashes").path
+        let empty = try Tool.run("bsq-tensor", ["from-npy", crashes + "/fuzz-npy/fortran-zero-dim-overflow.npy"])
+        XCTAssertEqual(empty.status, 0, "an empty Fortran-order array of shape (2^62, 4, 0) is a valid, empty frame: \(empty.stderr)")
+        XCTAssertEqual(try decodeFrames(empty.stdout).first?.dims, [1 << 62, 4, 0])
+        let r = try Tool.run("bsq-tensor", ["from-npy", crashes + "/fuzz-npy/shape-close-before-open.npy"])
+        assertOneLineError(r, "bsq-tensor", "unreadable shape")
+        let frames = try Tool.run("bsq-tensor", ["info", crashes + "/fuzz-frames/zstd-declared-16gib.bsqt"])
+        assertOneLineError(frames, "bsq-tensor", "cannot hold the")
+        let audio = try Tool.run("mel", ["-o", "/dev/null", crashes + "/fuzz-audio/announced-frames-oom.flac"])
+        XCTAssertFalse(audio.signaled || audio.stderr.contains("Fatal error"), audio.stderr)
+    }
+
     /// H. Audio that is not finite numbers is refused.
     func testNonFiniteAudioIsRefused() throws {
         let dir = TempDir()

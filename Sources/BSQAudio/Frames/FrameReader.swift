@@ -135,6 +135,10 @@ public final class FrameReader {
             guard stored <= UInt64(Zstd.bound(expected)) else {
                 throw fail("compressed payload of \(stored) bytes is larger than \(expected) bytes can compress to", at)
             }
+            // a zstd block of at most 128 KiB takes at least 4 bytes (an RLE block): a payload cannot hold more than that
+            guard UInt64(expected) <= stored * 32768 + 131_072 else {
+                throw fail("compressed payload of \(stored) bytes cannot hold the \(expected) bytes of \(dtype.name) \(dims)", at)
+            }
         } else {
             guard stored == UInt64(expected) else {
                 throw fail("payload of \(stored) bytes, expected \(expected) for \(dtype.name) \(dims)", at)

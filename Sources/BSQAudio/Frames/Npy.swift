@@ -63,7 +63,7 @@ public enum Npy {
             let shapeText = field(header, "shape")
         else { throw bad("unreadable .npy header: \(header.trimmingCharacters(in: .whitespacesAndNewlines))") }
         let fortran = fortranText.hasPrefix("True")
-        guard let open = shapeText.firstIndex(of: "("), let close = shapeText.firstIndex(of: ")") else {
+        guard let open = shapeText.firstIndex(of: "("), let close = shapeText.firstIndex(of: ")"), open < close else {
             throw bad("unreadable shape in .npy header")
         }
         var dims: [Int] = []
@@ -122,6 +122,7 @@ public enum Npy {
 
     /// Reorders a column-major (Fortran) array of `dims` into row-major order.
     static func fortranToC(_ src: [UInt8], dims: [Int], width: Int) -> [UInt8] {
+        if dims.contains(0) { return src }             // empty: nothing to move (and the other dims may be huge)
         let n = dims.reduce(1, *)
         var fStride = [Int](repeating: 1, count: dims.count)
         for k in 1..<dims.count { fStride[k] = fStride[k - 1] * dims[k - 1] }
