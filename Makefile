@@ -22,7 +22,7 @@ PORTABLE  ?=
 SWIFTFLAGS = -c release $(if $(PORTABLE),,-Xswiftc -target-cpu -Xswiftc native)
 SUDO       = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test install uninstall completions bench bench-deps bench-compare demo experiment clean
+.PHONY: all deps build test install uninstall completions bench bench-deps bench-compare demo experiment clean fuzz fuzz-smoke
 
 all: build
 
@@ -41,6 +41,16 @@ build: deps
 test: deps
 	$(SWIFT) build $(SWIFTFLAGS)
 	BSQ_BIN_DIR=$(CURDIR)/$(RELEASE) $(SWIFT) test $(SWIFTFLAGS)
+	$(MAKE) fuzz-smoke
+
+## fuzz: libFuzzer with AddressSanitizer over every parser (fuzz/README.md), FUZZ_TIME seconds a target
+FUZZ_TIME ?= 60
+fuzz: deps
+	bash fuzz/run.sh all $(FUZZ_TIME)
+
+## fuzz-smoke: each fuzz target for 5 s over its committed corpus, fixed crashes included (part of make test)
+fuzz-smoke: deps
+	bash fuzz/run.sh all 5
 
 install: build
 	install -d $(BINDIR) $(MANDIR)/man1 $(MANDIR)/man5 $(BASHDIR) $(ZSHDIR) $(FISHDIR)
@@ -92,4 +102,4 @@ experiment: build
 	bash experiment/run.sh
 
 clean:
-	rm -rf .build demo-out bench/out
+	rm -rf .build fuzz/.build demo-out bench/out

@@ -158,9 +158,9 @@ final class HardeningCLITests: XCTestCase {
         assertOneLineError(r, "bsq-encode", "holds nan at element 1")
     }
 
-    /// What the fuzzers found (fuzz/crashes): each input is now a one-line error, or read as far as it goes.
+    /// What the fuzzers found (kept in fuzz/corpus once fixed): each input is now a one-line error, or read as far as it goes.
     func testTheFuzzersFindingsAreHandled() throws {
-        let crashes = Repo.root.appendingPathComponent("fuzz/crashes").path
+        let crashes = Repo.root.appendingPathComponent("fuzz/corpus").path
         let empty = try Tool.run("bsq-tensor", ["from-npy", crashes + "/fuzz-npy/fortran-zero-dim-overflow.npy"])
         XCTAssertEqual(empty.status, 0, "an empty Fortran-order array of shape (2^62, 4, 0) is a valid, empty frame: \(empty.stderr)")
         XCTAssertEqual(try decodeFrames(empty.stdout).first?.dims, [1 << 62, 4, 0])

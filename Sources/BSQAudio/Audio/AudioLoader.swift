@@ -42,8 +42,8 @@ public enum AudioLoader {
             let got = try interleaved.withUnsafeMutableBufferPointer { try file.read(into: $0.baseAddress!, frames: blockFrames) }
             if got == 0 { break }
             total += got
-            guard total <= maxFrames else {
-                throw BSQError("\(source.name): longer than \(maxFrames) frames, the limit of one input (at \(file.sampleRate) Hz)")
+            guard total <= maxFrames, Double(total) * Double(sampleRate) / Double(file.sampleRate) <= Double(maxFrames) else {
+                throw BSQError("\(source.name): longer than \(maxFrames) frames, the limit of one input (at \(file.sampleRate) Hz, or resampled to \(sampleRate) Hz)")
             }
             mixDown(interleaved, channels: channels, frames: got, into: &mono)
             if let bad = mono[0..<got].firstIndex(where: { !$0.isFinite }) {

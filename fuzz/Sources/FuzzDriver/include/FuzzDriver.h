@@ -1,0 +1,1 @@
+// Nothing to import: the entry points below are for the linker alone.

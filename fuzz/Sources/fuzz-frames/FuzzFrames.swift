@@ -1,0 +1,38 @@
+import BSQAudio
+import FuzzSupport
+
+/// BSQT streams (bsqt(5)) through `FrameReader`, as every tool reads its input:
+/// header fields, dims, JSON metadata, payload length, CRC and (zstd flag) the
+/// compressed payload. A frame whose CRC is wrong is checked as read, then
+/// again with its CRC corrected, so that the fuzzer gets past the checksum to
+/// decompression, decoding and the readers of each kind of frame.
+let input = MemFile(name: "bsq-fuzz-frames")
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    input.set(UnsafeRawBufferPointer(start: data, count: size))
+    let reader = FrameReader(ByteSource(fd: input.fd, name: "fuzz"))
+    var index = 0
+    while index < 64 {
+        let stored: StoredFrame
+        do {
+            guard let s = try reader.nextUnverified() else { break }
+            stored = s
+        } catch {
+            break
+        }
+        var fixed = stored
+        var c = CRC32()
+        c.update(stored.head)
+        c.update(stored.payload)
+        fixed.crc = c.value
+        _ = try? reader.verify(stored)
+        do {
+            try reader.verify(fixed)
+            let frame = try fixed.decode()
+            exercise(frame, stored: fixed, index: index)
+        } catch {}
+        index += 1
+    }
+    return 0
+}
