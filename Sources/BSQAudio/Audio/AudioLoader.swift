@@ -33,7 +33,7 @@ public enum AudioLoader {
         var output = [Float]()
         // the announced length is a hint (a truncated file may announce anything): reserve at most 2^22 samples
         let expected = min(max(file.announcedFrames, 0), 1 << 22)
-        output.reserveCapacity(resampler == nil ? expected : Int(Double(expected) * Double(sampleRate) / Double(file.sampleRate)) + 16)
+        output.reserveCapacity(min(resampler == nil ? expected : Int(Double(expected) * Double(sampleRate) / Double(file.sampleRate)) + 16, 1 << 22))
 
         var interleaved = [Float](repeating: 0, count: blockFrames * channels)
         var mono = [Float](repeating: 0, count: blockFrames)
