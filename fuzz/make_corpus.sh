@@ -6,7 +6,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 fixtures=$here/../Tests/Fixtures
 corpus=$here/corpus
-swift build -c release --package-path "$here" -Xswiftc -sanitize=fuzzer,address --product fuzz-seeds 2>&1 \
+"${SWIFT:-swift}" build -c release --package-path "$here" -Xswiftc -sanitize=fuzzer,address --product fuzz-seeds 2>&1 \
     | grep -v 'warning: Cannot export local symbol' >&2
 rm -rf "$corpus"
 ASAN_OPTIONS=detect_leaks=0 "$here/.build/release/fuzz-seeds" "$corpus"

@@ -10,7 +10,8 @@
 # the reproducer is written to fuzz/.build/artifacts/TARGET/ (a confirmed one
 # is kept in fuzz/crashes/TARGET/ until it is fixed, then moved to fuzz/corpus/TARGET/).
 # Environment: FUZZ_BUILD=0 skips the build; FUZZ_JOBS=N runs N processes
-# (libFuzzer -fork=N); BSQ_FUZZ_STRICT=1 also traps on round-trip mismatches.
+# (libFuzzer -fork=N); BSQ_FUZZ_STRICT=1 also traps on round-trip mismatches;
+# SWIFT=path chooses the toolchain (default: swift).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 targets="fuzz-frames fuzz-frames-zstd fuzz-metadata-config fuzz-safetensors fuzz-npy fuzz-audio"
@@ -21,7 +22,7 @@ budget=${1:-60}
 
 if [ "${FUZZ_BUILD:-1}" != 0 ]; then
     mkdir -p "$here/.build"
-    if ! swift build -c release --package-path "$here" -Xswiftc -sanitize=fuzzer,address >"$here/.build/build.log" 2>&1; then
+    if ! "${SWIFT:-swift}" build -c release --package-path "$here" -Xswiftc -sanitize=fuzzer,address >"$here/.build/build.log" 2>&1; then
         grep -v 'warning: Cannot export local symbol' "$here/.build/build.log" >&2
         echo "fuzz: build failed" >&2
         exit 1
