@@ -168,6 +168,12 @@ final class HardeningCLITests: XCTestCase {
         assertOneLineError(r, "bsq-tensor", "unreadable shape")
         let frames = try Tool.run("bsq-tensor", ["info", crashes + "/fuzz-frames/zstd-declared-16gib.bsqt"])
         assertOneLineError(frames, "bsq-tensor", "cannot hold the")
+        let zeroDim = try SafeTensors(path: crashes + "/fuzz-safetensors/zero-dim-count-overflow.safetensors")
+        for e in zeroDim.entries where e.dtype == "F32" {
+            XCTAssertEqual(e.count, 0, "\(e.shape) holds nothing (and its other dims must not overflow)")
+            var none: [Float] = []
+            try none.withUnsafeMutableBufferPointer { try zeroDim.floats(e, into: $0.baseAddress ?? UnsafeMutablePointer<Float>.allocate(capacity: 1)) }
+        }
         let audio = try Tool.run("mel", ["-o", "/dev/null", crashes + "/fuzz-audio/announced-frames-oom.flac"])
         XCTAssertFalse(audio.signaled || audio.stderr.contains("Fatal error"), audio.stderr)
     }

@@ -12,7 +12,7 @@ public struct SafeTensors {
         public let dtype: String
         public let shape: [Int]
         public let range: Range<Int>
-        public var count: Int { shape.reduce(1, *) }
+        public var count: Int { shape.contains(0) ? 0 : shape.reduce(1, *) }     // the loader checked the product fits
     }
 
     public let path: String
