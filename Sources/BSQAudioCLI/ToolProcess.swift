@@ -90,3 +90,18 @@ public enum ToolProcess {
         exit(128 + SIGPIPE)
     }
 }
+
+extension ToolProcess {
+    /// Reports how a training run ended (`step N of M: saved FILE`, and the
+    /// BLAS profile when asked for); an interrupted one exits with 128 + the signal.
+    public static func finishRun(_ outcome: Trainer.Outcome, step: Int, of steps: Int, directory: String, quiet: Bool) {
+        switch outcome {
+        case .finished(let saved):
+            if !quiet { report("step \(step) of \(steps): saved \(saved)") }
+            if let profile = BLAS.profileSummary { report(profile) }
+        case .interrupted(let signal, let saved):
+            report("interrupted at step \(step); saved \(saved) (continue with --resume \(directory))")
+            end(status: 128 + signal)
+        }
+    }
+}

@@ -130,7 +130,7 @@ struct Train: ParsableCommand {
         trainer.progress = ProgressBar(total: state.run.train.steps, label: "steps", enabled: !options.quiet)
         if let plot = options.plot { trainer.plotCurves(into: plot) }
         ToolProcess.deferInterrupts()
-        options.finish(try trainer.run(resumed: options.resume != nil), step: state.step, of: state.run.train.steps, directory: directory)
+        ToolProcess.finishRun(try trainer.run(resumed: options.resume != nil), step: state.step, of: state.run.train.steps, directory: directory, quiet: options.quiet)
     }
 }
 
@@ -226,7 +226,7 @@ struct Vocoder: ParsableCommand {
         trainer.progress = ProgressBar(total: state.run.train.steps, label: "steps", enabled: !options.quiet)
         if let plot = options.plot { trainer.plotCurves(into: plot) }
         ToolProcess.deferInterrupts()
-        options.finish(try trainer.run(resumed: options.resume != nil), step: state.step, of: state.run.train.steps, directory: directory)
+        ToolProcess.finishRun(try trainer.run(resumed: options.resume != nil), step: state.step, of: state.run.train.steps, directory: directory, quiet: options.quiet)
     }
 }
 
@@ -282,18 +282,6 @@ struct RunOptions: ParsableArguments {
 
     /// Whether any option sets a field of the configuration (which a resumed run keeps).
     var setsConfiguration: Bool { config != nil || !sets.isEmpty || batch != nil || lr != nil || seed != nil }
-
-    /// Reports how a run ended; an interrupted one exits with 128 + the signal.
-    func finish(_ outcome: Trainer.Outcome, step: Int, of steps: Int, directory: String) {
-        switch outcome {
-        case .finished(let saved):
-            if !quiet { ToolProcess.report("step \(step) of \(steps): saved \(saved)") }
-            if let profile = BLAS.profileSummary { ToolProcess.report(profile) }
-        case .interrupted(let signal, let saved):
-            ToolProcess.report("interrupted at step \(step); saved \(saved) (continue with --resume \(directory))")
-            ToolProcess.end(status: 128 + signal)
-        }
-    }
 
     func validate() throws {
         if output == nil && resume == nil { throw ValidationError("give a run folder with -o (or --resume)") }

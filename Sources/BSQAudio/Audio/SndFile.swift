@@ -21,15 +21,12 @@ public final class SoundFile {
         var st = stat()
         if stat(path, &st) != 0 { throw BSQError("\(path): \(String(cString: strerror(errno)))") }
         if (st.st_mode & S_IFMT) == S_IFDIR { throw BSQError("\(path): is a folder") }
-        if (st.st_mode & S_IFMT) == S_IFREG, st.st_size < 12 {             // smaller than any container's header
-            throw BSQError("\(path): not an audio file libsndfile reads (\(st.st_size) bytes, no header it knows)")
-        }
+        let headerless = BSQError("\(path): not an audio file libsndfile reads (\(st.st_size) bytes, no header it knows)")
+        if (st.st_mode & S_IFMT) == S_IFREG, st.st_size < 12 { throw headerless }          // smaller than any container's header
         guard let h = sf_open(path, Int32(SFM_READ), &info) else {
             let message = SoundFile.lastError(nil)
             // libsndfile says this of a regular file too short for any header
-            if message.contains("possibly a pipe"), (st.st_mode & S_IFMT) == S_IFREG {
-                throw BSQError("\(path): not an audio file libsndfile reads (\(st.st_size) bytes, no header it knows)")
-            }
+            if message.contains("possibly a pipe"), (st.st_mode & S_IFMT) == S_IFREG { throw headerless }
             throw BSQError("\(path): \(message)")
         }
         handle = h

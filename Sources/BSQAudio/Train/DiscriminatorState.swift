@@ -46,8 +46,14 @@ public final class DiscriminatorState {
 
     /// The learning rate of `step` for `run`: `disc.lr` (or `train.lr`) with the trainer's schedule.
     static func learningRate(_ run: RunConfig, step: Int) -> Double {
-        let t = run.train, peak = run.disc.lr ?? t.lr
-        return AdamW.learningRate(step: step, peak: peak, floor: t.min_lr * peak / t.lr, warmup: t.warmup, total: t.steps)
+        let t = run.train
+        return learningRate(step: step, peak: run.disc.lr ?? t.lr, lr: t.lr, minLR: t.min_lr, warmup: t.warmup, total: t.steps)
+    }
+
+    /// A discriminator's learning rate: the generator's warmup and cosine
+    /// (peak `lr`, floor `minLR`) scaled to the peak `peak`.
+    static func learningRate(step: Int, peak: Double, lr: Double, minLR: Double, warmup: Int, total: Int) -> Double {
+        AdamW.learningRate(step: step, peak: peak, floor: minLR * peak / lr, warmup: warmup, total: total)
     }
 
     /// Clip (`train.clip`) and one AdamW update from a discriminator step's gradients.

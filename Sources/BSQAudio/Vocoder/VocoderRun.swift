@@ -251,8 +251,8 @@ public final class VocoderState {
 
     /// The discriminators' learning rate at `step`: `disc.lr` (or `train.lr`) with the generator's schedule.
     public func discriminatorLearningRate(step: Int) -> Double {
-        let t = run.train, peak = run.disc.lr ?? t.lr
-        return AdamW.learningRate(step: step, peak: peak, floor: t.min_lr * peak / t.lr, warmup: t.warmup, total: t.steps)
+        let t = run.train
+        return DiscriminatorState.learningRate(step: step, peak: run.disc.lr ?? t.lr, lr: t.lr, minLR: t.min_lr, warmup: t.warmup, total: t.steps)
     }
 
     /// Loads a checkpoint written by `save`; `steps` moves the end of the run.
