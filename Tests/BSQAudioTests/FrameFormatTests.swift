@@ -60,6 +60,16 @@ final class FrameFormatTests: XCTestCase {
         XCTAssertEqual(JSONValue.object(back.meta).serialized(), v.serialized(), "a re-encoded frame keeps its numbers")
     }
 
+    /// Numbers beyond a Double's range pass through as written (once 1e410 became null and 1e-400 became 0).
+    func testMetadataNumbersBeyondADoublesRangePassThrough() throws {
+        let text = #"{"huge":1e410,"tiny":-1.5e-400,"zero":0.0e-400,"n":[2E+308]}"#
+        let v = try JSONValue.parse(text)
+        XCTAssertEqual(v.serialized(), text.replacingOccurrences(of: "0.0e-400", with: "0"), "a true zero is written as 0")
+        XCTAssertNil(v["huge"]?.int, "not an integer a size could come from")
+        XCTAssertEqual(v["huge"]?.number, .infinity)
+        XCTAssertEqual(v["zero"], .number(0))
+    }
+
     func testMatchesZlibCRC() {
         // zlib.crc32(b"123456789") == 0xCBF43926, the standard check value.
         XCTAssertEqual(CRC32.checksum(Array("123456789".utf8)), 0xCBF4_3926)

@@ -156,6 +156,19 @@ final class HardeningCLITests: XCTestCase {
         let mel = try Tool.run("mel", ["-q", Repo.fixture("mel/short16k_800.wav").path])
         let r = try Tool.run("bsq-encode", ["-m", dir.path("nan.safetensors")], stdin: mel.stdout)
         assertOneLineError(r, "bsq-encode", "holds nan at element 1")
+        // a checkpoint's format is the kit's or PyTorch's ("pt"), or absent
+        func patched(_ source: String, _ from: String, _ to: String, _ name: String) throws -> String {
+            var bytes = try Repo.read(source)
+            let f = Array(from.utf8), at = (0..<4096).first { Array(bytes[$0..<($0 + f.count)]) == f }!
+            bytes.replaceSubrange(at..<(at + f.count), with: Array(to.utf8))
+            try Data(bytes).write(to: URL(fileURLWithPath: dir.path(name)))
+            return dir.path(name)
+        }
+        let other = try patched(dir.path("m.safetensors"), #""bsq-audio-1""#, #""bsq-audio-9""#, "other.safetensors")
+        assertOneLineError(try Tool.run("bsq-encode", ["-m", other], stdin: mel.stdout), "bsq-encode",
+                           #"safetensors format "bsq-audio-9", expected "bsq-audio-1" or "pt""#)
+        let pt = try patched(dir.path("m.safetensors"), #""bsq-audio-1""#, #""pt"         "#, "pt.safetensors")
+        XCTAssertEqual(try Tool.run("bsq-encode", ["-m", pt], stdin: mel.stdout).status, 0)
     }
 
     /// What the fuzzers found (kept in fuzz/corpus once fixed): each input is now a one-line error, or read as far as it goes.
@@ -210,6 +223,37 @@ final class HardeningCLITests: XCTestCase {
         assertOneLineError(r, "mel", "four.mp3: not an audio file libsndfile reads (4 bytes, no header it knows)")
     }
 
+
+    /// A file with libsndfile's most channels (1024) decodes in blocks of
+    /// 512 KiB (once 256 MB) to the mean of its channels, as a mono file does.
+    func testManyChannelsDecodeToTheirMean() throws {
+        let dir = TempDir()
+        let mono = (0..<4000).map { i in Float(sin(Double(i) * 0.05)) * 0.5 }
+        var wide = [Float](repeating: 0, count: mono.count * 1024)
+        for (t, v) in mono.enumerated() { for c in 0..<1024 { wide[t * 1024 + c] = c % 2 == 0 ? v * 0.5 : v * 1.5 } }
+        try SoundFile.write(mono, channels: 1, sampleRate: 16000, format: .wavFloat, to: dir.path("mono.wav"))
+        try SoundFile.write(wide, channels: 1024, sampleRate: 16000, format: .wavFloat, to: dir.path("wide.wav"))
+        let a = try Tool.run("mel", ["-q", dir.path("mono.wav")]), b = try Tool.run("mel", ["-q", dir.path("wide.wav")])
+        XCTAssertEqual(b.status, 0, b.stderr)
+        let x = try decodeFrames(a.stdout)[0].values(as: Float.self), y = try decodeFrames(b.stdout)[0].values(as: Float.self)
+        XCTAssertEqual(x.count, y.count)
+        XCTAssertLessThan(zip(x, y).map { abs($0 - $1) }.max()!, 0.1, "float rounding of a 1024-term mean, in dB")
+    }
+
+    /// H. A corrupt mp3 (2 % of its bytes overwritten) fails with one line
+    /// naming libmpg123's error, as a file and on stdin, and a batch goes on;
+    /// none of libmpg123's raw messages reach stderr.
+    func testCorruptMp3FailsWithOneLine() throws {
+        let corrupt = Repo.fixture("mel/corrupt_mp3_22k.mp3").path, good = Repo.fixture("mel/mp3_22k_stereo.mp3").path
+        let expected = "corrupt MPEG audio (libmpg123: dequantization failed, and 5 more errors)"
+        assertOneLineError(try Tool.run("mel", [corrupt]), "mel", "corrupt_mp3_22k.mp3: " + expected)
+        assertOneLineError(try Tool.run("mel", ["-"], stdin: try Repo.fixtureData("mel/corrupt_mp3_22k.mp3")), "mel", "-: " + expected)
+        let batch = try Tool.run("mel", ["-q", good, corrupt, good])
+        XCTAssertEqual(batch.status, 1)
+        XCTAssertEqual(try decodeFrames(batch.stdout).count, 2)
+        XCTAssertFalse(batch.stderr.contains("libmpg123/") || batch.stderr.contains("Note:"), batch.stderr)
+        XCTAssertEqual(try Tool.run("mel", ["-q", good]).stderr, "")
+    }
     /// I and J. A folder whose run died before its first checkpoint can be
     /// reused; leftovers of killed writers go; a folder in use is refused.
     func testRunFoldersAreLockedCleanedAndReusable() throws {

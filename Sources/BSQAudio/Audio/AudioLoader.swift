@@ -35,11 +35,13 @@ public enum AudioLoader {
         let expected = min(max(file.announcedFrames, 0), 1 << 22)
         output.reserveCapacity(min(resampler == nil ? expected : Int(Double(expected) * Double(sampleRate) / Double(file.sampleRate)) + 16, 1 << 22))
 
-        var interleaved = [Float](repeating: 0, count: blockFrames * channels)
-        var mono = [Float](repeating: 0, count: blockFrames)
+        // blocks of at most 2 · blockFrames samples: 512 KiB however many channels (1024 once took 256 MB)
+        let block = min(blockFrames, max(64, 2 * blockFrames / channels))
+        var interleaved = [Float](repeating: 0, count: block * channels)
+        var mono = [Float](repeating: 0, count: block)
         var total = 0
         while true {
-            let got = try interleaved.withUnsafeMutableBufferPointer { try file.read(into: $0.baseAddress!, frames: blockFrames) }
+            let got = try interleaved.withUnsafeMutableBufferPointer { try file.read(into: $0.baseAddress!, frames: block) }
             if got == 0 { break }
             total += got
             guard total <= maxFrames, Double(total) * Double(sampleRate) / Double(file.sampleRate) <= Double(maxFrames) else {

@@ -23,7 +23,8 @@ public final class SoundFile {
         if (st.st_mode & S_IFMT) == S_IFDIR { throw BSQError("\(path): is a folder") }
         let headerless = BSQError("\(path): not an audio file libsndfile reads (\(st.st_size) bytes, no header it knows)")
         if (st.st_mode & S_IFMT) == S_IFREG, st.st_size < 12 { throw headerless }          // smaller than any container's header
-        guard let h = sf_open(path, Int32(SFM_READ), &info) else {
+        let (opened, messages) = LibraryMessages.capturing { sf_open(path, Int32(SFM_READ), &info) }
+        guard let h = opened else {
             let message = SoundFile.lastError(nil)
             // libsndfile says this of a regular file too short for any header
             if message.contains("possibly a pipe"), (st.st_mode & S_IFMT) == S_IFREG { throw headerless }
@@ -36,6 +37,7 @@ public final class SoundFile {
         sampleRate = Int(info.samplerate)
         announcedFrames = Int(info.frames)
         try validate()
+        try SoundFile.checkDecoder(messages, name: name)
     }
 
     /// Opens a whole audio file held in memory (stdin is read this way: the
@@ -49,9 +51,10 @@ public final class SoundFile {
             write: { _, _, _ in 0 },
             tell: { user in MemoryStream.from(user).position })
         var info = SF_INFO()
-        guard let h = sf_open_virtual(&io, Int32(SFM_READ), &info, Unmanaged.passUnretained(stream).toOpaque()) else {
-            throw BSQError("\(name): \(SoundFile.lastError(nil))")
+        let (opened, messages) = LibraryMessages.capturing {
+            sf_open_virtual(&io, Int32(SFM_READ), &info, Unmanaged.passUnretained(stream).toOpaque())
         }
+        guard let h = opened else { throw BSQError("\(name): \(SoundFile.lastError(nil))") }
         handle = h
         memory = stream
         self.name = name
@@ -59,6 +62,7 @@ public final class SoundFile {
         sampleRate = Int(info.samplerate)
         announcedFrames = Int(info.frames)
         try validate()
+        try SoundFile.checkDecoder(messages, name: name)
     }
 
     /// The most channels a file may have (libsndfile's own limit).
@@ -77,11 +81,29 @@ public final class SoundFile {
     /// Reads up to `frames` frames (each `channels` samples) into `buffer`;
     /// returns how many were read, 0 at the end.
     public func read(into buffer: UnsafeMutablePointer<Float>, frames: Int) throws -> Int {
-        let got = Int(sf_readf_float(handle, buffer, sf_count_t(frames)))
+        let (count, messages) = LibraryMessages.capturing { sf_readf_float(handle, buffer, sf_count_t(frames)) }
+        try SoundFile.checkDecoder(messages, name: name)
+        let got = Int(count)
         if got < frames, sf_error(handle) != 0 {
             throw BSQError("\(name): decoding failed: \(SoundFile.lastError(handle))")
         }
         return got
+    }
+
+    /// What the decoders inside libsndfile printed (libmpg123 alone prints):
+    /// an error ("[layer3.c:…] error: dequantization failed!") means frames
+    /// of the stream were lost, and the input is refused; notes (skipped
+    /// bytes while resynchronizing on frame headers, as after junk or a tag)
+    /// are dropped, since decoding resumes on the next whole frame.
+    static func checkDecoder(_ messages: [String], name: String) throws {
+        let errors = messages.compactMap { line -> Substring? in
+            guard let at = line.firstRange(of: "error:") else { return nil }
+            return line[at.upperBound...].drop { $0 == " " }
+        }
+        guard var what = errors.first else { return }
+        while what.hasSuffix("!") || what.hasSuffix(".") { what.removeLast() }
+        let more = errors.count - 1
+        throw BSQError("\(name): corrupt MPEG audio (libmpg123: \(what)\(more > 0 ? ", and \(more) more error\(more == 1 ? "" : "s")" : ""))")
     }
 
     /// libsndfile's message, without its "System error : " prefix and final period.

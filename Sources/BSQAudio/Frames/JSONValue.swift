@@ -7,7 +7,7 @@ public enum JSONValue: Sendable, Equatable {
     case bool(Bool)
     case number(Double)
     /// A number whose text a Double would not give back (an integer beyond
-    /// 2^53, −0): kept as written, so that metadata passes through exactly.
+    /// 2^53, −0, a magnitude beyond a Double's range): kept as written, so that metadata passes through exactly.
     case exactNumber(String)
     case string(String)
     case array([JSONValue])
@@ -222,7 +222,9 @@ extension JSONValue {
                 let d = try number()
                 let text = String(decoding: bytes[start..<i], as: UTF8.self)
                 let integral = !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" })
-                if (integral && Int64(text).map({ Int64(exactly: d) != $0 }) ?? true) || (d == 0 && d.sign == .minus) {
+                // beyond a Double's range (1e410 → inf, 1e-400 → 0): kept as written, never null or 0
+                let lost = !d.isFinite || (d == 0 && text.prefix { $0 != "e" && $0 != "E" }.contains { $0 >= "1" && $0 <= "9" })
+                if (integral && Int64(text).map({ Int64(exactly: d) != $0 }) ?? true) || (d == 0 && d.sign == .minus) || lost {
                     return .exactNumber(text)
                 }
                 return .number(d)

@@ -44,6 +44,7 @@ public struct Checkpoint: Sendable {
     /// Loads a checkpoint, checking every key and shape against its config.
     public init(path: String) throws {
         let file = try SafeTensors(path: path)
+        try file.checkFormat("bsq-audio-1", path: path)
         guard let configText = file.metadata["config"] else {
             throw BSQError("\(path): no model config in the safetensors metadata")
         }

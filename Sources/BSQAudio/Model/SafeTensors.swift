@@ -17,6 +17,16 @@ public struct SafeTensors {
 
     public let path: String
     public let metadata: [String: String]
+
+    /// Throws unless the metadata's `format` is one of `accepted` or "pt"
+    /// (PyTorch's, as Hugging Face writes it). A file without `format` is
+    /// read: `safetensors.torch.save_file` writes none unless asked, and the
+    /// configuration key the caller requires tells what the file holds.
+    public func checkFormat(_ accepted: String..., path: String) throws {
+        guard let format = metadata["format"], format != "pt", !accepted.contains(format) else { return }
+        let names = (accepted + ["pt"]).map { "\"\($0)\"" }.joined(separator: " or ")
+        throw BSQError("\(path): safetensors format \"\(format)\", expected \(names)")
+    }
     public let entries: [Entry]
     /// The whole file, mapped read-only.
     public let file: MappedFile

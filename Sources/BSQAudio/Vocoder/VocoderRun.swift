@@ -177,6 +177,7 @@ public struct VocoderCheckpoint: Sendable {
     /// The weights a file runs with (its EMA copy when it has one), every key and shape checked.
     public init(path: String) throws {
         let file = try SafeTensors(path: path)
+        try file.checkFormat("bsq-audio-vocoder-1", path: path)
         guard let text = file.metadata["vocoder"] else {
             throw BSQError("\(path): not a vocoder (no vocoder configuration in the safetensors metadata)")
         }
