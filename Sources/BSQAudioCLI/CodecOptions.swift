@@ -4,10 +4,10 @@ import Foundation
 
 /// Options shared by `bsq-encode` and `bsq-decode`.
 public struct CodecOptions: ParsableArguments {
-    @Option(name: .shortAndLong, help: ArgumentHelp("The model checkpoint (safetensors; default: the kit's trained tiny 18-bit model).", valueName: "file"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("The model checkpoint (safetensors; default: the kit's trained tiny 18-bit model).", valueName: "file"), completion: .file())
     public var model: String?
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write frames to this file (atomically) instead of standard output.", valueName: "file"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write frames to this file (atomically) instead of standard output.", valueName: "file"), completion: .file())
     public var output: String?
 
     @Option(help: ArgumentHelp("Threads for the matrix products (default: the number of cores).", valueName: "n"))
@@ -25,7 +25,7 @@ public struct CodecOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Print nothing but errors (no progress on a terminal).")
     public var quiet = false
 
-    @Argument(help: "Frame streams to read (default: standard input).")
+    @Argument(help: "Frame streams to read (default: standard input).", completion: .file())
     public var files: [String] = []
 
     public init() {}
@@ -52,8 +52,9 @@ public struct CodecOptions: ParsableArguments {
         guard codec.chunksRun > 0 else { return }
         let ms = codec.modelSeconds / Double(codec.chunksRun) * 1000
         let gflops = flops * Double(codec.chunksRun) / codec.modelSeconds / 1e9
+        // audio: the utterances' own seconds, not the padding of their last chunks
         FileHandleStderr.write(String(format: "%@: %d chunks, batch %d, %d threads: %.1f ms per chunk, %.1f GFLOP/s, %.0f s of audio per s\n",
                                       ToolProcess.name, codec.chunksRun, codec.batch, codec.model.threads, ms, gflops,
-                                      codec.model.config.chunkSeconds / (ms / 1000)))
+                                      codec.audioSeconds / codec.modelSeconds))
     }
 }

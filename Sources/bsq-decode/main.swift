@@ -10,7 +10,9 @@ struct BSQDecode: ToolCommand {
         discussion: """
             Reads codes frames made by bsq-encode and writes mel frames (f32 [frames, n_mels], dB), \
             exactly as many frames as were encoded. Codes made by another model (by sha256) are \
-            refused unless --force.
+            refused unless --force. Trimmed codes (bsq-encode --trim, or any codes whose time \
+            patches end inside a chunk) have their last chunk completed with the tokens the model \
+            gives a chunk of silence.
 
             Examples:
               bsq-decode -m model.safetensors a.codes > a.rec.mel

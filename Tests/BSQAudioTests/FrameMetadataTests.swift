@@ -50,26 +50,28 @@ final class FrameMetadataTests: XCTestCase {
         let mel: JSONObject = try JSONValue.parse(#"{"kind":"mel","key":"k","source":"s.wav","axes":["time","mel"],"# +
             #""mel":{"sample_rate":8000,"hop_length":80},"crop":{"offset":1,"of":9},"specaug":{"seed":1}}"#).object!
         let model = CodesFrame.Model(name: "tiny", sha256: "0123")
-        let codes = CodesFrame(tokens: [1, 2, 3, (1 << 18) - 1], timePatches: 2, freqPatches: 2, bits: 18, frames: 100, model: model, passing: mel)
+        let codes = CodesFrame(tokens: [1, 2, 3, (1 << 18) - 1], timePatches: 2, freqPatches: 2, bits: 18, frames: 100, covered: 1, model: model, passing: mel)
         XCTAssertEqual(codes.frame.dtype, .u32)
         XCTAssertEqual(codes.frame.dims, [2, 2])
         XCTAssertEqual(serialized(codes.frame), #"{"kind":"codes","key":"k","source":"s.wav","mel":{"sample_rate":8000,"hop_length":80},"# +
-            #""specaug":{"seed":1},"axes":["time_patch","freq_patch"],"frames":100,"bits":18,"model":{"name":"tiny","sha256":"0123"}}"#)
+            #""specaug":{"seed":1},"axes":["time_patch","freq_patch"],"frames":100,"covered_time_patches":1,"bits":18,"model":{"name":"tiny","sha256":"0123"}}"#)
         let back = try CodesFrame(try decodeFrames(try FrameWriter.encode(codes.frame))[0])
         XCTAssertEqual(back.tokens, [1, 2, 3, (1 << 18) - 1])
         XCTAssertEqual(back.bits, 18)
         XCTAssertEqual(back.frames, 100)
+        XCTAssertEqual(back.coveredTimePatches, 1)
+        XCTAssertEqual(Array(back.coveredTokens), [1, 2], "the first time patch's tokens")
         XCTAssertEqual(back.key, "k")
         XCTAssertEqual(back.model, model)
         XCTAssertEqual(back.seconds, 1.0)
         XCTAssertEqual(codes.seconds, 1.0)
 
-        let wide = CodesFrame(tokens: [1 << 35, 7], timePatches: 1, freqPatches: 2, bits: 36, frames: 4,
+        let wide = CodesFrame(tokens: [1 << 35, 7], timePatches: 1, freqPatches: 2, bits: 36, frames: 4, covered: 1,
                               model: CodesFrame.Model(name: "d", sha256: "ff", isDefault: true))
         XCTAssertEqual(wide.frame.dtype, .u64)
         XCTAssertEqual(try wide.frame.values(as: UInt64.self), [1 << 35, 7])
-        XCTAssertEqual(serialized(wide.frame), #"{"kind":"codes","axes":["time_patch","freq_patch"],"frames":4,"bits":36,"model":{"name":"d","sha256":"ff","default":true}}"#)
-        XCTAssertEqual(CodesFrame(tokens: [0], timePatches: 1, freqPatches: 1, bits: 1, frames: 1, model: model).model, model)
+        XCTAssertEqual(serialized(wide.frame), #"{"kind":"codes","axes":["time_patch","freq_patch"],"frames":4,"covered_time_patches":1,"bits":36,"model":{"name":"d","sha256":"ff","default":true}}"#)
+        XCTAssertEqual(CodesFrame(tokens: [0], timePatches: 1, freqPatches: 1, bits: 1, frames: 1, covered: 1, model: model).model, model)
         XCTAssertEqual(wide.hopLength, 160, "without mel metadata: mel's defaults")
         XCTAssertEqual(wide.sampleRate, 16000)
         XCTAssertThrowsError(try CodesFrame(wide.frame)) {

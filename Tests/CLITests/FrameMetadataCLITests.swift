@@ -46,11 +46,12 @@ final class FrameMetadataCLITests: XCTestCase {
             let codes = try CodesFrame(try decodeFrames(out)[0])
             XCTAssertEqual(codes.frames, 300)
             XCTAssertEqual(codes.seconds, 3)
+            XCTAssertEqual(codes.coveredTimePatches, 19, "⌈300 / 16⌉")
             XCTAssertNil(codes.frame.meta["crop"], "the codes stand for the rows encoded")
             if let stamp { XCTAssertEqual(codes.model, stamp) } else { XCTAssertEqual(codes.model?.isDefault, true) }
             let model = try XCTUnwrap(codes.model)
             let built = CodesFrame(tokens: codes.tokens, timePatches: codes.frame.dims[0], freqPatches: codes.frame.dims[1],
-                                   bits: codes.bits, frames: 300, model: model, passing: mel.meta)
+                                   bits: codes.bits, frames: 300, covered: 19, model: model, passing: mel.meta)
             XCTAssertEqual(try FrameWriter.encode(built.frame), out, "\(args)")
 
             let decoded = try run("bsq-decode", args, stdin: out)

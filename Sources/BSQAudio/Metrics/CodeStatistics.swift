@@ -26,13 +26,14 @@ public struct CodeStatistics: Sendable, Equatable {
         ones = [Int](repeating: 0, count: bits)
     }
 
-    /// Adds the tokens of one codes frame.
+    /// Adds the covered tokens of one codes frame (those of its time patches
+    /// that hold mel frames, not the padding of its last chunk).
     public mutating func add(_ codes: CodesFrame) {
-        add(tokens: codes.tokens, seconds: codes.seconds)
+        add(tokens: codes.coveredTokens, seconds: codes.seconds)
     }
 
     /// Adds tokens that stand for `seconds` of audio.
-    public mutating func add(tokens values: [UInt64], seconds: Double) {
+    public mutating func add<C: Collection<UInt64>>(tokens values: C, seconds: Double) {
         for v in values {
             counts[v, default: 0] += 1
             var rest = v

@@ -10,6 +10,8 @@ public final class Codec {
     public let model: BSQModel
     public let batch: Int
     public var force = false
+    /// Write only the covered time patches of each utterance (`bsq-encode --trim`).
+    public var trim = false
     /// The model is the kit's default (recorded in the codes' metadata).
     public var isDefaultModel = false
     /// Shown the frames done and their audio's speed, when given.
@@ -17,18 +19,20 @@ public final class Codec {
     private var framesDone = 0, secondsDone = 0.0
     private let started = Date()
 
-    /// Counts a finished utterance of `frames` mel rows on `progress`.
+    /// Counts a finished utterance of `frames` mel rows, and shows it on `progress`.
     private func done(frames: Int) {
-        guard let progress else { return }
         framesDone += 1
         secondsDone += Double(frames * config.hopLength) / Double(config.sampleRate)
+        guard let progress else { return }
         progress.update(framesDone, note: String(format: "%.1f s of audio, %.1fx realtime", secondsDone,
                                                   secondsDone / max(Date().timeIntervalSince(started), 1e-9)))
     }
     private var config: ModelConfig { model.config }
-    /// Chunks run and seconds spent in the model (for --timing).
+    /// Chunks run, seconds spent in the model and seconds of audio (the
+    /// utterances' mel frames, not the padding of their last chunks) done, for --timing.
     public private(set) var chunksRun = 0
     public private(set) var modelSeconds = 0.0
+    public var audioSeconds: Double { secondsDone }
 
     public init(_ checkpoint: Checkpoint, batch: Int, threads: Int) {
         model = BSQModel(checkpoint, threads: threads)
@@ -111,9 +115,21 @@ public final class Codec {
 
     private func codesFrame(_ p: Utterance<Float, UInt64>) -> Frame {
         let c = config, ck = model.checkpoint
-        return CodesFrame(tokens: p.output, timePatches: p.chunks * c.nt, freqPatches: c.nf, bits: c.embed_dim, frames: p.frames,
+        let covered = c.coveredTimePatches(frames: p.frames), rows = trim ? covered : p.chunks * c.nt
+        return CodesFrame(tokens: Array(p.output[0..<(rows * c.nf)]), timePatches: rows, freqPatches: c.nf, bits: c.embed_dim,
+                          frames: p.frames, covered: covered,
                           model: CodesFrame.Model(name: ck.name, sha256: ck.sha256, isDefault: isDefaultModel), passing: p.meta).frame
     }
+
+    /// The tokens of a chunk of silence (every mel value db_min), [nt, nf]:
+    /// what `decode` completes trimmed codes with, time patch by time patch.
+    private lazy var silence: [UInt64] = {
+        let c = config
+        var tokens = [UInt64](repeating: 0, count: c.tokens)
+        let mel = [Float](repeating: Float(c.db_min), count: c.frames * c.n_mels)
+        mel.withUnsafeBufferPointer { m in tokens.withUnsafeMutableBufferPointer { model.encode(mel: m.baseAddress!, batch: 1, tokens: $0.baseAddress!) } }
+        return tokens
+    }()
 
     /// Codes frames in, mel frames (dB) out, cropped to the encoded length.
     public func decode(_ inputs: FrameInputs, to out: FrameWriter) throws {
@@ -131,16 +147,18 @@ public final class Codec {
                     let name = frame.meta["model"]?["name"]?.string ?? "another model"
                     throw BSQError("\(label): codes were made by \(name) (sha256 \(sha.prefix(12))…), not this model; --force decodes anyway")
                 }
-                guard frame.dims[1] == c.nf, frame.dims[0] > 0, frame.dims[0] % c.nt == 0 else {
-                    throw BSQError("\(label): codes of shape \(frame.dims) do not fit the model's [k·\(c.nt), \(c.nf)] grid")
+                guard frame.dims[1] == c.nf, frame.dims[0] > 0 else {
+                    throw BSQError("\(label): codes of shape \(frame.dims) do not fit the model's [time_patches, \(c.nf)] grid")
                 }
-                let chunks = frame.dims[0] / c.nt
-                let t = frame.meta["frames"]?.int ?? chunks * c.frames
-                guard c.chunks(frames: t) == chunks else {
-                    throw BSQError("\(label): 'frames' \(t) does not fit \(chunks) chunks of \(c.frames)")
+                let rows = frame.dims[0], chunks = (rows + c.nt - 1) / c.nt
+                let t = frame.meta["frames"]?.int ?? rows * c.patch_time
+                guard t > 0, c.chunks(frames: t) == chunks, c.coveredTimePatches(frames: t) <= rows else {
+                    throw BSQError("\(label): 'frames' \(t) does not fit \(rows) time patches of \(c.patch_time) frames in chunks of \(c.frames)")
                 }
-                let tokens: [UInt64]
+                var tokens: [UInt64]
                 do { tokens = try CodesFrame.tokens(of: frame, bits: c.embed_dim) } catch let e as BSQError { throw BSQError("\(label): \(e.message)") }
+                // trimmed codes (bsq-encode --trim): the last chunk completed with the tokens of silence
+                for r in rows..<(chunks * c.nt) { tokens += silence[((r % c.nt) * c.nf)..<((r % c.nt + 1) * c.nf)] }
                 try add(Utterance(meta: frame.meta, frames: t, chunks: chunks, input: tokens))
             }
         }, forward: { model.decode(tokens: $0, batch: $1, mel: $2) }, emit: { try out.write(melFrame($0)); self.done(frames: $0.frames) })

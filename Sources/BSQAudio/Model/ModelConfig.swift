@@ -39,6 +39,8 @@ public struct ModelConfig: Codable, Sendable, Equatable {
 
     /// Chunks of `frames` rows that `count` mel rows take (the last one padded).
     public func chunks(frames count: Int) -> Int { (count + frames - 1) / frames }
+    /// Time patches that hold at least one of `count` mel frames: ⌈count / patch_time⌉.
+    public func coveredTimePatches(frames count: Int) -> Int { (count + patch_time - 1) / patch_time }
 
     /// Mel rows [count, n_mels] cut into whole chunks: the rows, then db_min up
     /// to the end of the last chunk (the model's "any length" rule).
