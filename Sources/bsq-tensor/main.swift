@@ -29,7 +29,7 @@ struct Info: ParsableCommand {
     @Flag(help: "Print one JSON object per frame (JSON Lines), with the full metadata.")
     var json = false
 
-    @Argument(help: "Frame streams to read.")
+    @Argument(help: "Frame streams to read.", completion: .file())
     var files: [String] = []
 
     func run() throws {
@@ -49,27 +49,37 @@ struct Cat: ParsableCommand {
     @Option(name: .customLong("key"), help: "Keep only frames with this key (repeatable).")
     var keys: [String] = []
 
-    @Option(help: "Keep only frames of this kind (mel, codes, audio, tensor).")
+    @Option(help: "Keep only frames of this kind (mel, codes, audio, tensor).", completion: .list(["mel", "codes", "audio", "tensor"]))
     var kind: String?
 
     @Flag(inversion: .prefixedNo, help: "Compress payloads with zstd, or store them plain (default: as they are).")
     var zstd: Bool?
 
-    @Argument(help: "Frame streams to read.")
+    @Argument(help: "Frame streams to read.", completion: .file())
     var files: [String] = []
 
     func run() throws {
         try StandardOutput.checkNotTerminal()
         let out = StandardOutput.shared
         out.zstd = zstd ?? false
+        var found = Set<String>(), read = 0
         try FrameInputs(files).forEachStored { f, _ in
-            if !keys.isEmpty, !keys.contains(f.meta["key"]?.string ?? "") { return }
+            read += 1
+            if !keys.isEmpty {
+                guard let key = f.meta["key"]?.string, keys.contains(key) else { return }
+                found.insert(key)
+            }
             if let kind, f.meta["kind"]?.string != kind { return }
             if let zstd, zstd != f.zstd {
                 try out.write(try f.decode())
             } else {
                 try out.write(f)
             }
+        }
+        // a key that matches nothing is a mistake (a typo, keys written another way), not an empty selection
+        let missing = keys.filter { !found.contains($0) }.map { "'\($0)'" }
+        if !missing.isEmpty {
+            throw BSQError("no frame has the key \(missing.joined(separator: ", ")) (\(read) frame\(read == 1 ? "" : "s") read)")
         }
     }
 }
@@ -80,10 +90,10 @@ struct ToNpy: ParsableCommand {
         abstract: "Write each frame as KEY.npy (and its metadata as KEY.json) under a folder.",
         discussion: "A frame without a key is named frame-NNNNNN by its index. Nothing is written unless the whole stream reads cleanly.")
 
-    @Option(name: .shortAndLong, help: "Output folder (created if missing).")
+    @Option(name: .shortAndLong, help: "Output folder (created if missing).", completion: .directory)
     var output: String
 
-    @Argument(help: "Frame streams to read.")
+    @Argument(help: "Frame streams to read.", completion: .file())
     var files: [String] = []
 
     func run() throws {
@@ -97,7 +107,7 @@ struct FromNpy: ParsableCommand {
         abstract: "Turn .npy files into frames on standard output.",
         discussion: "Without --meta, the key is the file name without .npy; --key sets it in any case. Big-endian and Fortran-order arrays are converted. Nothing is written unless every file converts.")
 
-    @Option(help: "The frame kind to record (mel, codes, audio, tensor).")
+    @Option(help: "The frame kind to record (mel, codes, audio, tensor).", completion: .list(["mel", "codes", "audio", "tensor"]))
     var kind: String?
 
     @Option(help: "Metadata: a JSON object, or @FILE to read one (such as a .json that to-npy wrote).")
@@ -109,7 +119,7 @@ struct FromNpy: ParsableCommand {
     @Flag(help: "Compress payloads with zstd.")
     var zstd = false
 
-    @Argument(help: ".npy files to convert (- for standard input).")
+    @Argument(help: ".npy files to convert (- for standard input).", completion: .file(extensions: ["npy"]))
     var files: [String]
 
     func validate() throws {

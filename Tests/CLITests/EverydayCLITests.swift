@@ -18,6 +18,46 @@ final class EverydayCLITests: XCTestCase {
         XCTAssertEqual(try decodeFrames(try Repo.read(dir.path("out.mel"))).map { $0.meta["key"]?.string }, ["short16k_800"])
     }
 
+    /// Item 2: a file's key is one function of the file and its root, however its path is written.
+    func testKeysDoNotDependOnHowPathsAreWritten() throws {
+        let dir = TempDir(), fm = FileManager.default
+        let names = ["101/11/101-11-0000.wav", "101/11/101-11-0001.wav", "202/22/202-22-0000.wav"]
+        for n in names {
+            try fm.createDirectory(atPath: dir.path("Libri/" + n).components(separatedBy: "/").dropLast().joined(separator: "/"),
+                                   withIntermediateDirectories: true)
+            try fm.copyItem(atPath: Repo.fixture("mel/short16k_800.wav").path, toPath: dir.path("Libri/" + n))
+        }
+        try fm.createDirectory(atPath: dir.path("lists"), withIntermediateDirectories: true)
+        let libri = dir.path("Libri")
+        func keys(_ args: [String]) throws -> [String] {
+            let r = try Tool.run("mel", ["-q"] + args)
+            XCTAssertEqual(r.status, 0, "\(args): \(r.stderr)")
+            return try decodeFrames(r.stdout).map { $0.meta["key"]?.string ?? "" }
+        }
+        func list(_ name: String, _ lines: [String]) throws -> String {
+            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: dir.path(name)))
+            return dir.path(name)
+        }
+        let want = ["101/11/101-11-0000", "101/11/101-11-0001", "202/22/202-22-0000"]
+        XCTAssertEqual(try keys([libri + "/"]), want)
+        XCTAssertEqual(try keys([libri + "//"]), want)
+        XCTAssertEqual(try keys(["--list", try list("Libri/list.txt", ["./" + names[0], "101//11/101-11-0001.wav", "202/22/../22/202-22-0000.wav"])]), want)
+        let absolute = try list("lists/abs.txt", names.map { libri + "/" + $0 })
+        XCTAssertEqual(try keys(["--list", absolute, "--root", libri]), want)
+        XCTAssertEqual(try keys(["--list", absolute, "--root", libri + "/./"]), want)
+        XCTAssertEqual(try keys(["--list", absolute]), ["101-11-0000", "101-11-0001", "202-22-0000"], "outside the root: the file name")
+        XCTAssertEqual(try keys(["--list", try list("lists/rel.txt", names), "--root", libri]), want)
+
+        // a --key that matches nothing says so
+        let stream = dir.path("all.mel")
+        XCTAssertEqual(try Tool.run("mel", ["-q", "-o", stream, libri]).status, 0)
+        let one = try Tool.run("bsq-tensor", ["cat", "--key", want[1], stream])
+        XCTAssertEqual(try decodeFrames(one.stdout).map { $0.meta["key"]?.string }, [want[1]])
+        let none = try Tool.run("bsq-tensor", ["cat", "--key", want[1], "--key", "101-11-0000", stream])
+        XCTAssertEqual(none.status, 1)
+        XCTAssertEqual(none.stderr, "bsq-tensor: no frame has the key '101-11-0000' (3 frames read)\n")
+    }
+
     /// Item 9: no binary to a terminal, and no silent wait on one (run under a pseudo-terminal with script(1)).
     func testTerminalsGetAMessageInsteadOfBinaryOrASilentWait() throws {
         let clip = Repo.fixture("mel/short16k_800.wav").path

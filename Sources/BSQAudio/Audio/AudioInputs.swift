@@ -6,8 +6,9 @@ import Glibc
 public struct AudioInput: Sendable, Equatable {
     /// The path as given or resolved against `--root`; "-" for stdin.
     public var path: String
-    /// The utterance id (bsqt(5)): relative path without extension, the file
-    /// name without extension for a file given directly, "-" for stdin.
+    /// The utterance id (bsqt(5)), `AudioInputs.key(of:under:)`: the path
+    /// relative to its root without extension, the file name without
+    /// extension for a file given directly, "-" for stdin.
     public var key: String
     /// Why the input cannot be read, known before reading it (an operand
     /// folder with no audio in it): reported and counted as a failed input.
@@ -53,7 +54,7 @@ public enum AudioInputs {
                     continue
                 }
                 let base = op.hasSuffix("/") ? op : op + "/"
-                out += found.map { AudioInput(path: base + $0, key: dropExtension($0)) }
+                out += found.map { AudioInput(path: base + $0, key: key(of: $0, under: op)) }
             } else {
                 out.append(AudioInput(path: op, key: dropExtension(fileName(op))))
             }
@@ -100,14 +101,49 @@ public enum AudioInputs {
                 }
                 entry = String(fields[column])
             }
-            if entry.hasPrefix("/") {
-                out.append(AudioInput(path: entry, key: dropExtension(fileName(entry))))
-            } else {
-                out.append(AudioInput(path: base == "." ? entry : base + "/" + entry, key: dropExtension(entry)))
-            }
+            let path = entry.hasPrefix("/") || base == "." ? entry : base + "/" + entry
+            out.append(AudioInput(path: path, key: key(of: entry, under: base)))
         }
         if out.isEmpty { throw BSQError("\(listPath): the list names no files") }
         return out
+    }
+
+    /// The key of `entry`, a path relative to `root` or absolute: its path
+    /// relative to the root, without extension, written one way: `.` parts
+    /// and repeated slashes dropped, `..` resolved (lexically, symbolic links
+    /// as they are), an absolute path under the root (itself made absolute
+    /// against the working folder) made relative to it. A path outside the
+    /// root is keyed by its file name. So `101/11/a.flac`, `./101//11/a.flac`
+    /// and `/data/libri/101/11/a.flac` under the root `/data/libri` all have
+    /// the key `101/11/a`, as in a run over the folder itself.
+    public static func key(of entry: String, under root: String) -> String {
+        var parts: [Substring]
+        if entry.hasPrefix("/") {
+            let rootParts = normalized(absolute(root))
+            parts = normalized(entry)
+            guard parts.count > rootParts.count, parts.starts(with: rootParts) else { return dropExtension(fileName(entry)) }
+            parts.removeFirst(rootParts.count)
+        } else {
+            parts = normalized(entry)
+            if parts.first == ".." || parts.isEmpty { return dropExtension(fileName(entry)) }
+        }
+        return dropExtension(parts.joined(separator: "/"))
+    }
+
+    /// The parts of a path without `.`, empty parts, and `..` after a part it cancels.
+    static func normalized(_ path: String) -> [Substring] {
+        var parts: [Substring] = []
+        for p in path.split(separator: "/") where p != "." {
+            if p == "..", let last = parts.last, last != ".." { parts.removeLast() } else { parts.append(p) }
+        }
+        return parts
+    }
+
+    static func absolute(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        guard let cwd = getcwd(nil, 0) else { return "/" + path }
+        defer { free(cwd) }
+        return String(cString: cwd) + "/" + path
     }
 
     /// Audio files under `dir`, as paths relative to it, in byte order.

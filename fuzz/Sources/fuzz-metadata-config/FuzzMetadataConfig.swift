@@ -35,7 +35,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             exercise(Frame([UInt32](repeating: 3, count: 4), dims: [2, 2], meta: codes), stored: nil, index: 1)
             exercise(Frame([UInt64](repeating: 1 << 40, count: 2), dims: [1, 2], meta: codes), stored: nil, index: 2)
             _ = MelFrame.metadata(key: "k", passing: meta)
-            _ = CodesFrame.metadata(bits: 18, frames: 3, model: .init(name: "m", sha256: "0"), passing: meta)
+            _ = CodesFrame.metadata(bits: 18, frames: 3, covered: 1, model: .init(name: "m", sha256: "0"), passing: meta)
         }
     }
 

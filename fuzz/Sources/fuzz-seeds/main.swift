@@ -47,9 +47,9 @@ analysis.nMels = 16
 let model = CodesFrame.Model(name: "micro18", sha256: String(repeating: "ab", count: 32), isDefault: false)
 let mel = MelFrame(values: (0..<64).map { -Float($0 % 80) }, frames: 4, nMels: 16, key: "spk/utt-1", source: "a.wav",
                    analysis: analysis, crop: .init(offset: 2, of: 10))
-let codes = CodesFrame(tokens: [1, 2, 3, 262_143], timePatches: 2, freqPatches: 2, bits: 18, frames: 32, model: model,
+let codes = CodesFrame(tokens: [1, 2, 3, 262_143], timePatches: 2, freqPatches: 2, bits: 18, frames: 32, covered: 2, model: model,
                        passing: mel.frame.meta)
-let codes64 = CodesFrame(tokens: [1, 1 << 40], timePatches: 1, freqPatches: 2, bits: 44, frames: 16, model: model,
+let codes64 = CodesFrame(tokens: [1, 1 << 40], timePatches: 1, freqPatches: 2, bits: 44, frames: 16, covered: 1, model: model,
                          passing: mel.frame.meta)
 let decoded = MelFrame(values: [Float](repeating: -3, count: 32), frames: 2, nMels: 16, key: "spk/utt-1",
                        analysis: analysis, decodedBy: model, passing: codes.frame.meta)
