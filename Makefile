@@ -12,8 +12,8 @@ FISHDIR    = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 SHAREDIR   = $(DESTDIR)$(PREFIX)/share/bsq-audio
 
 TOOLS      = bsq-tensor mel specaug spec-metrics bsq-encode bsq-decode bsq-train bsq-plot mel2wav wav-metrics
-DEBS       = libsndfile1-dev libfftw3-dev libopenblas-dev libzstd-dev libsoxr-dev pkg-config \
-             mandoc man-db espeak-ng sox
+DEBS       = libsndfile1-dev libfftw3-dev libopenblas-dev libzstd-dev libsoxr-dev libdeflate-dev libssl-dev pkg-config \
+             mandoc man-db espeak-ng sox zsh fish
 RELEASE    = .build/release
 SWIFT     ?= swift
 # the release build targets the machine it is built on (AVX2/FMA or AVX-512

@@ -33,10 +33,12 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
+        .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(
             name: "BSQAudio",
             dependencies: [
-                "CSndFile", "CFFTW", "COpenBLAS", "CZstd", "CSoxr",
+                "CSndFile", "CFFTW", "COpenBLAS", "CZstd", "CSoxr", "CDeflate", "CCrypto",
             ],
             resources: [.copy("Resources/bsq-audio-tiny18.safetensors"), .copy("Resources/bsq-audio-vocos-tiny.safetensors")]
         ),

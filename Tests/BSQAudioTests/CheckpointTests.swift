@@ -16,7 +16,7 @@ final class CheckpointTests: XCTestCase {
                        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         let long = (0..<10).flatMap { _ in (0..<256).map(UInt8.init) }
         XCTAssertEqual(long.withUnsafeBytes { SHA256.hex($0) }, "e392378f849d67bbb1a7bbec84f1098ae3faa751049c009a850130ce6073d91a")
-        var s = SHA256()
+        let s = SHA256()
         long.withUnsafeBytes { b in
             s.update(UnsafeRawBufferPointer(rebasing: b[0..<7]))
             s.update(UnsafeRawBufferPointer(rebasing: b[7..<700]))

@@ -84,7 +84,7 @@ final class FrameFormatTests: XCTestCase {
         XCTAssertEqual(CRC32.checksum(data), 0xea02fda0)  // zlib.crc32 of the same bytes
     }
 
-    func testInterleavedCRCOfLargeBuffersEqualsTheBitwiseDefinition() {
+    func testCRCOfLargeBuffersEqualsTheBitwiseDefinition() {
         func bitwise(_ bytes: ArraySlice<UInt8>) -> UInt32 {
             var c: UInt32 = 0xFFFF_FFFF
             for b in bytes {
@@ -104,8 +104,18 @@ final class FrameFormatTests: XCTestCase {
         c.update(Array(big[10..<70_000]))
         c.update(Array(big[70_000...]))
         XCTAssertEqual(c.value, 0xca198c9d, "streamed pieces continue the running CRC")
-        XCTAssertEqual(CRC32.combine(CRC32.checksum(Array(big[0..<1000])), CRC32.checksum(Array(big[1000..<3000])), length: 2000),
-                       CRC32.checksum(Array(big[0..<3000])))
+    }
+
+    func testSHA256MatchesTheStandardVectors() {
+        // FIPS 180-4 examples, and a million 'a's (NIST's long message), in uneven pieces
+        XCTAssertEqual(Array("".utf8).withUnsafeBytes { SHA256.hex($0) }, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        XCTAssertEqual(Array("abc".utf8).withUnsafeBytes { SHA256.hex($0) }, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        let two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"
+        XCTAssertEqual(Array(two.utf8).withUnsafeBytes { SHA256.hex($0) }, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        let a = [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)
+        let s = SHA256()
+        s.update(Array(a[0..<3])); s.update(Array(a[3..<65_539])); s.update(Array(a[65_539...]))
+        XCTAssertEqual(s.finish().map { String(format: "%02x", $0) }.joined(), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
     func testPythonWrittenBytesAreIdentical() throws {

@@ -134,6 +134,16 @@ final class EverydayCLITests: XCTestCase {
         let short = try Tool.run("mel", ["-q", "--sr", "22050", "--hop", "256", clip])
         XCTAssertEqual(short.status, 0, short.stderr)
         XCTAssertEqual(short.stdout, long.stdout, "--sr and --hop are --sample-rate and --hop-length")
+        // -o without a trailing / names one file: for several frames, say how to get a new folder
+        let dir = TempDir()
+        let two = try Tool.run("mel", ["-q", clip, Repo.fixture("mel/short16k_300.wav").path]).stdout
+        let newdir = dir.path("newdir")
+        let r = try Tool.run("mel2wav", ["-o", newdir, "-"], stdin: two)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("mel2wav: the input holds more than one frame, and -o \(newdir) names one file: give -o \(newdir)/ (with the /)"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: newdir))
+        XCTAssertEqual(try Tool.run("mel2wav", ["-q", "-o", newdir + "/", "-"], stdin: two).status, 0)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: newdir).sorted(), ["short16k_300.wav", "short16k_800.wav"])
     }
 
     /// Item 4: long work shows its progress on a terminal, and -q silences it (run under script(1)'s pseudo-terminal).

@@ -49,7 +49,7 @@ public struct VocoderBatch: Sendable {
         case .folder(let dir):
             return try run(inputs, folder: dir, cache: cache)
         case .file(let path):
-            let out = try synthesizeOnly(inputs, cache: cache)
+            let out = try synthesizeOnly(inputs, cache: cache, to: path)
             try SoundFile.write(out.samples, channels: 1, sampleRate: out.sampleRate, format: format, to: path)
         case .writer(let writer):
             let out = try synthesizeOnly(inputs, cache: cache)
@@ -59,11 +59,14 @@ public struct VocoderBatch: Sendable {
     }
 
     /// The waveform of the one frame the inputs must hold.
-    private func synthesizeOnly(_ inputs: FrameInputs, cache: InverseCache) throws -> MelVocoder.Output {
+    private func synthesizeOnly(_ inputs: FrameInputs, cache: InverseCache, to path: String? = nil) throws -> MelVocoder.Output {
         var only: (Frame, Int)?
         try inputs.forEach { frame, index in
             guard only == nil else {
-                throw BSQError("the input holds more than one frame: give -o DIR to write one file per frame")
+                // "-o out" names one file; a folder that does not exist yet is "-o out/"
+                let folder = path.map { "-o \($0)/ (with the /) to write one file per frame into a new folder \($0), or -o to an existing folder" }
+                throw BSQError("the input holds more than one frame, and \(path.map { "-o \($0) names one file" } ?? "standard output takes one"): give "
+                    + (folder ?? "-o DIR to write one file per frame"))
             }
             only = (frame, index)
         }
