@@ -24,6 +24,10 @@ extension ToolCommand {
             ToolProcess.diedOfSIGPIPE()
         } catch {
             let code = exitCode(for: error)
+            if code == .success, let script = CompletionScripts.requested(by: Array(CommandLine.arguments.dropFirst()), for: self) {
+                print(script)   // --generate-completion-script, repaired (CompletionScripts.swift)
+                Glibc.exit(0)
+            }
             if code == .success { exit(withError: error) }
             // one line: a bullet list of the values allowed joins the first line; the usage after it goes
             let lines = self.message(for: error).split(separator: "\n").map(String.init)

@@ -33,10 +33,10 @@ struct Curves: ParsableCommand {
             with an error that names it.
             """)
 
-    @Argument(help: ArgumentHelp("Training logs to read (- : standard input).", valueName: "log"))
+    @Argument(help: ArgumentHelp("Training logs to read (- : standard input).", valueName: "log"), completion: .file())
     var logs: [String]
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("PNG image to write.", valueName: "file"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("PNG image to write.", valueName: "file"), completion: .file())
     var output: String
 
     @Option(help: ArgumentHelp("A panel of these comma-separated keys (repeatable: one panel each).", valueName: "k1,k2,..."))
@@ -76,10 +76,10 @@ struct Mel: ParsableCommand {
             mel frame stops the run.
             """)
 
-    @Argument(help: ArgumentHelp("Mel frame streams (- : standard input).", valueName: "stream"))
+    @Argument(help: ArgumentHelp("Mel frame streams (- : standard input).", valueName: "stream"), completion: .file())
     var streams: [String]
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("PNG image to write.", valueName: "file"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("PNG image to write.", valueName: "file"), completion: .file())
     var output: String
 
     @Option(help: ArgumentHelp("Draw the frame at this index of each stream (from 0).", valueName: "n"))
@@ -100,7 +100,7 @@ struct Mel: ParsableCommand {
     @Option(help: ArgumentHelp("dB at the top of the colour map.", valueName: "db"))
     var dbMax = 0.0
 
-    @Option(help: ArgumentHelp("Colour map: viridis or magma.", valueName: "name"))
+    @Option(help: ArgumentHelp("Colour map: viridis or magma.", valueName: "name"), completion: .list(["viridis", "magma"]))
     var colormap = "viridis"
 
     func validate() throws {

@@ -31,7 +31,7 @@ struct Init: ParsableCommand {
             atomically.
             """)
 
-    @Option(help: "Model size: tiny, small or base.")
+    @Option(help: "Model size: tiny, small or base.", completion: .list(["tiny", "small", "base"]))
     var preset: String = "tiny"
 
     @Option(help: "Bits per token (the BSQ embedding dimension), e.g. 9, 18 or 36.")
@@ -49,7 +49,7 @@ struct Init: ParsableCommand {
     @Option(help: "Name recorded in the config (default: the preset).")
     var name: String?
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Checkpoint to write.", valueName: "file"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Checkpoint to write.", valueName: "file"), completion: .file())
     var output: String
 
     func config() throws -> ModelConfig {
@@ -80,10 +80,10 @@ struct Train: ParsableCommand {
 
     @OptionGroup var options: RunOptions
 
-    @Option(help: "Model preset: tiny, small or base (default: tiny).")
+    @Option(help: "Model preset: tiny, small or base (default: tiny).", completion: .list(["tiny", "small", "base"]))
     var preset: String?
 
-    @Option(name: .customLong("init"), help: ArgumentHelp("Fine-tune: start from the weights of this model or checkpoint (its EMA weights when it has them) and its model configuration, with a fresh optimizer and schedule.", valueName: "file"))
+    @Option(name: .customLong("init"), help: ArgumentHelp("Fine-tune: start from the weights of this model or checkpoint (its EMA weights when it has them) and its model configuration, with a fresh optimizer and schedule.", valueName: "file"), completion: .file())
     var initFrom: String?
 
     @Flag(help: "Apply SpecAugment masks to the training crops (train.specaug).")
@@ -143,10 +143,10 @@ struct Export: ParsableCommand {
             widen them), with the configuration in the metadata. Written atomically.
             """)
 
-    @Argument(help: ArgumentHelp("Checkpoint to read (e.g. RUN/model.safetensors).", valueName: "checkpoint"))
+    @Argument(help: ArgumentHelp("Checkpoint to read (e.g. RUN/model.safetensors).", valueName: "checkpoint"), completion: .file())
     var checkpoint: String
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Model file to write.", valueName: "file"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Model file to write.", valueName: "file"), completion: .file())
     var output: String
 
     @Flag(name: .customLong("f16"), help: "Store the tensors as F16.")
@@ -183,13 +183,13 @@ struct Vocoder: ParsableCommand {
 
     @OptionGroup var options: RunOptions
 
-    @Option(help: "Vocoder preset: tiny or base (default: tiny).")
+    @Option(help: "Vocoder preset: tiny or base (default: tiny).", completion: .list(["tiny", "base"]))
     var preset: String?
 
-    @Option(name: .customLong("init"), help: ArgumentHelp("Fine-tune: start from the weights of this vocoder (its EMA weights when it has them) and its configuration, with a fresh optimizer and schedule.", valueName: "file"))
+    @Option(name: .customLong("init"), help: ArgumentHelp("Fine-tune: start from the weights of this vocoder (its EMA weights when it has them) and its configuration, with a fresh optimizer and schedule.", valueName: "file"), completion: .file())
     var initFrom: String?
 
-    @Option(help: ArgumentHelp("Fine-tune on this tokenizer's reconstructions: the input mel is bsq-decode(bsq-encode(mel)) with it.", valueName: "model"))
+    @Option(help: ArgumentHelp("Fine-tune on this tokenizer's reconstructions: the input mel is bsq-decode(bsq-encode(mel)) with it.", valueName: "model"), completion: .file())
     var codec: String?
 
     func validate() throws {
@@ -232,22 +232,22 @@ struct Vocoder: ParsableCommand {
 
 /// The options `bsq-train train` and `bsq-train vocoder` share: data, run folder, configuration, schedule, logs.
 struct RunOptions: ParsableArguments {
-    @Argument(help: ArgumentHelp("Training data: audio folders or files (train also takes files of mel frames, '-': stdin).", valueName: "data"))
+    @Argument(help: ArgumentHelp("Training data: audio folders or files (train also takes files of mel frames, '-': stdin).", valueName: "data"), completion: .file())
     var data: [String] = []
 
-    @Option(name: .customLong("list"), help: ArgumentHelp("A list of audio files (one path per line, or a TSV with a 'path' column).", valueName: "file"))
+    @Option(name: .customLong("list"), help: ArgumentHelp("A list of audio files (one path per line, or a TSV with a 'path' column).", valueName: "file"), completion: .file())
     var lists: [String] = []
 
-    @Option(help: ArgumentHelp("Folder that relative paths in lists are resolved against.", valueName: "dir"))
+    @Option(help: ArgumentHelp("Folder that relative paths in lists are resolved against.", valueName: "dir"), completion: .directory)
     var root: String?
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Run folder (created if missing; a new run refuses one that holds a run).", valueName: "dir"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Run folder (created if missing; a new run refuses one that holds a run).", valueName: "dir"), completion: .directory)
     var output: String?
 
-    @Option(help: ArgumentHelp("Continue a run: a checkpoint, or a run folder (its latest checkpoint).", valueName: "path"))
+    @Option(help: ArgumentHelp("Continue a run: a checkpoint, or a run folder (its latest checkpoint).", valueName: "path"), completion: .file())
     var resume: String?
 
-    @Option(help: ArgumentHelp("JSON file of sections ({\"model\"|\"vocoder\": {...}, \"train\": {...}}) overriding the preset's fields.", valueName: "file"))
+    @Option(help: ArgumentHelp("JSON file of sections ({\"model\"|\"vocoder\": {...}, \"train\": {...}}) overriding the preset's fields.", valueName: "file"), completion: .file())
     var config: String?
 
     @Option(name: .customLong("set"), help: ArgumentHelp("Override one field, e.g. train.lr=1e-3 or model.layers=2 (repeatable).", valueName: "section.field=value"))
@@ -265,13 +265,13 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Seed of initialisation, data order, crops and masks (train.seed).")
     var seed: UInt64?
 
-    @Option(help: ArgumentHelp("Held-out data evaluated with the EMA weights every train.val_every steps (repeatable).", valueName: "path"))
+    @Option(help: ArgumentHelp("Held-out data evaluated with the EMA weights every train.val_every steps (repeatable).", valueName: "path"), completion: .file())
     var val: [String] = []
 
-    @Option(help: ArgumentHelp("JSON-lines log (default: RUN/log.jsonl).", valueName: "file"))
+    @Option(help: ArgumentHelp("JSON-lines log (default: RUN/log.jsonl).", valueName: "file"), completion: .file())
     var log: String?
 
-    @Option(help: ArgumentHelp("Redraw the training curves (bsq-plot curves) into this PNG at every checkpoint.", valueName: "file"))
+    @Option(help: ArgumentHelp("Redraw the training curves (bsq-plot curves) into this PNG at every checkpoint.", valueName: "file"), completion: .file())
     var plot: String?
 
     @Option(help: "Workers of the training step and the validation (OpenBLAS runs single-threaded inside each).")

@@ -25,16 +25,16 @@ struct Mel: ToolCommand {
         version: KitVersion.text(tool: "mel")
     )
 
-    @Argument(help: "Audio files, folders, or - for standard input.")
+    @Argument(help: "Audio files, folders, or - for standard input.", completion: .file())
     var inputs: [String] = []
 
-    @Option(help: ArgumentHelp("Read inputs from a list: one path per line, or a TSV with a 'path' column.", valueName: "file"))
+    @Option(help: ArgumentHelp("Read inputs from a list: one path per line, or a TSV with a 'path' column.", valueName: "file"), completion: .file())
     var list: String?
 
-    @Option(help: ArgumentHelp("Folder that relative paths in --list are under (default: the list's folder, or its clips/ folder for a TSV).", valueName: "dir"))
+    @Option(help: ArgumentHelp("Folder that relative paths in --list are under (default: the list's folder, or its clips/ folder for a TSV).", valueName: "dir"), completion: .directory)
     var root: String?
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write frames to this file (atomically) instead of standard output.", valueName: "file"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write frames to this file (atomically) instead of standard output.", valueName: "file"), completion: .file())
     var output: String?
 
     @Option(help: "Start from a preset's settings: librosa (default) or torchaudio.")

@@ -27,16 +27,16 @@ struct Mel2Wav: ToolCommand {
         version: KitVersion.text(tool: "mel2wav")
     )
 
-    @Argument(help: "BSQT streams of mel frames (- for standard input, the default).")
+    @Argument(help: "BSQT streams of mel frames (- for standard input, the default).", completion: .file())
     var inputs: [String] = []
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write to this audio file, or, for a folder (an existing one, or a path ending in /), one file per frame named by its key.", valueName: "file|dir"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write to this audio file, or, for a folder (an existing one, or a path ending in /), one file per frame named by its key.", valueName: "file|dir"), completion: .file())
     var output: String?
 
     @Option(help: ArgumentHelp("Audio format: wav (16-bit), wav-float, flac, ogg, opus or mp3 (default: by the extension of -o FILE, else wav).", valueName: "format"))
     var format: SoundFile.Format?
 
-    @Option(help: ArgumentHelp("How frames become audio: auto (the default: the neural vocoder shipped with the kit for frames bsq-decode made, Griffin-Lim for the others), griffin-lim, default (the shipped vocoder for every frame) or a vocoder FILE trained by bsq-train vocoder.", valueName: "auto|griffin-lim|default|file"))
+    @Option(help: ArgumentHelp("How frames become audio: auto (the default: the neural vocoder shipped with the kit for frames bsq-decode made, Griffin-Lim for the others), griffin-lim, default (the shipped vocoder for every frame) or a vocoder FILE trained by bsq-train vocoder.", valueName: "auto|griffin-lim|default|file"), completion: .file())
     var vocoder: String = "auto"
 
     @Option(help: ArgumentHelp("Griffin-Lim iterations (default 32).", valueName: "n"))

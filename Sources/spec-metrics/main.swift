@@ -23,12 +23,12 @@ struct SpecMetricsTool: ToolCommand {
         version: KitVersion.text(tool: "spec-metrics")
     )
 
-    @Argument(help: "The reference mel frames (- for standard input).")
+    @Argument(help: "The reference mel frames (- for standard input).", completion: .file())
     var ref: String
-    @Argument(help: "The mel frames to compare with it (- for standard input).")
+    @Argument(help: "The mel frames to compare with it (- for standard input).", completion: .file())
     var hyp: String
 
-    @Option(help: ArgumentHelp("Also report on these codes frames (kind codes, matched like HYP).", valueName: "file"))
+    @Option(help: ArgumentHelp("Also report on these codes frames (kind codes, matched like HYP).", valueName: "file"), completion: .file())
     var codes: String?
     @Flag(help: "Match frames by their position in the streams instead of their key.")
     var byOrder = false

@@ -25,7 +25,7 @@ struct SpecAug: ToolCommand {
         version: KitVersion.text(tool: "specaug")
     )
 
-    @Argument(help: "Frame streams to read (- or none: standard input).")
+    @Argument(help: "Frame streams to read (- or none: standard input).", completion: .file())
     var files: [String] = []
 
     @Option(help: "Seed of the masks (a frame's masks depend only on the seed and its key).")
@@ -44,7 +44,7 @@ struct SpecAug: ToolCommand {
     @Option(help: ArgumentHelp("Time warp parameter W in frames (0: off).", valueName: "w"))
     var timeWarp = 0
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write frames to this file (atomically) instead of standard output.", valueName: "file"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write frames to this file (atomically) instead of standard output.", valueName: "file"), completion: .file())
     var output: String?
     @Flag(help: "Compress payloads with zstd.")
     var zstd = false

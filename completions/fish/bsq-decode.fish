@@ -77,15 +77,16 @@ function __bsq-decode_custom_completion
 end
 
 complete -c 'bsq-decode' -f
-complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_options "bsq-decode" m model' -l 'model' -s 'm' -d 'The model checkpoint (safetensors; default: the kit\'s trained tiny 18-bit model).' -rfka ''
-complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_options "bsq-decode" o output' -l 'output' -s 'o' -d 'Write frames to this file (atomically) instead of standard output.' -rfka ''
+complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_options "bsq-decode" m model' -l 'model' -s 'm' -d 'The model checkpoint (safetensors; default: the kit\'s trained tiny 18-bit model).' -rF
+complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_options "bsq-decode" o output' -l 'output' -s 'o' -d 'Write frames to this file (atomically) instead of standard output.' -rF
 complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_options "bsq-decode" threads' -l 'threads' -d 'Threads for the matrix products (default: the number of cores).' -rfka ''
 complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_options "bsq-decode" batch' -l 'batch' -d 'Chunks of 10.24 s run through the model together.' -rfka ''
 complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_options "bsq-decode" zstd' -l 'zstd' -d 'Compress payloads with zstd.'
 complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_options "bsq-decode" timing' -l 'timing' -d 'Report on stderr the time spent in the model: ms per chunk and GFLOP/s.'
 complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_options "bsq-decode" q quiet' -l 'quiet' -s 'q' -d 'Print nothing but errors (no progress on a terminal).'
+complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_positional "bsq-decode" -ge 1' -F
 complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_options "bsq-decode" force' -l 'force' -d 'Decode codes even when they were made by another model.'
 complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_options "bsq-decode" version' -l 'version' -d 'Show the version.'
 complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_options "bsq-decode" h help' -s 'h' -l 'help' -d 'Show help information.'
-complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_positional "bsq-decode" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_positional "bsq-decode" -eq 2' -fa 'help' -d 'Show subcommand help information.'
 complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_options "bsq-decode help" version' -l 'version' -d 'Show the version.'

@@ -20,7 +20,7 @@ function __bsq-encode_parse_tokens -S
     set -l unparsed_tokens (__bsq-encode_tokens -pc)
     switch $unparsed_tokens[1]
     case 'bsq-encode'
-        __bsq-encode_parse_subcommand -r 1 'm/model=' 'o/output=' 'threads=' 'batch=' 'zstd' 'timing' 'q/quiet' 'version' 'h/help'
+        __bsq-encode_parse_subcommand -r 1 'm/model=' 'o/output=' 'threads=' 'batch=' 'zstd' 'timing' 'q/quiet' 'trim' 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'help'
             __bsq-encode_parse_subcommand -r 1 'version'
@@ -77,14 +77,16 @@ function __bsq-encode_custom_completion
 end
 
 complete -c 'bsq-encode' -f
-complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_flags_or_options "bsq-encode" m model' -l 'model' -s 'm' -d 'The model checkpoint (safetensors; default: the kit\'s trained tiny 18-bit model).' -rfka ''
-complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_flags_or_options "bsq-encode" o output' -l 'output' -s 'o' -d 'Write frames to this file (atomically) instead of standard output.' -rfka ''
+complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_flags_or_options "bsq-encode" m model' -l 'model' -s 'm' -d 'The model checkpoint (safetensors; default: the kit\'s trained tiny 18-bit model).' -rF
+complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_flags_or_options "bsq-encode" o output' -l 'output' -s 'o' -d 'Write frames to this file (atomically) instead of standard output.' -rF
 complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_flags_or_options "bsq-encode" threads' -l 'threads' -d 'Threads for the matrix products (default: the number of cores).' -rfka ''
 complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_flags_or_options "bsq-encode" batch' -l 'batch' -d 'Chunks of 10.24 s run through the model together.' -rfka ''
 complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_flags_or_options "bsq-encode" zstd' -l 'zstd' -d 'Compress payloads with zstd.'
 complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_flags_or_options "bsq-encode" timing' -l 'timing' -d 'Report on stderr the time spent in the model: ms per chunk and GFLOP/s.'
 complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_flags_or_options "bsq-encode" q quiet' -l 'quiet' -s 'q' -d 'Print nothing but errors (no progress on a terminal).'
+complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_positional "bsq-encode" -ge 1' -F
+complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_flags_or_options "bsq-encode" trim' -l 'trim' -d 'Write only the covered time patches (those holding mel frames), not the padding of the last chunk.'
 complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_flags_or_options "bsq-encode" version' -l 'version' -d 'Show the version.'
 complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_flags_or_options "bsq-encode" h help' -s 'h' -l 'help' -d 'Show help information.'
-complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_positional "bsq-encode" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_positional "bsq-encode" -eq 2' -fa 'help' -d 'Show subcommand help information.'
 complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_flags_or_options "bsq-encode help" version' -l 'version' -d 'Show the version.'

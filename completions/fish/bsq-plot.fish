@@ -86,21 +86,23 @@ complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_opti
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_positional "bsq-plot" -eq 1' -fa 'curves' -d 'Plot training logs (JSON Lines) against the step, one panel per quantity.'
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_positional "bsq-plot" -eq 1' -fa 'mel' -d 'Draw mel frames as images, one panel per stream, on one colour scale.'
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_positional "bsq-plot" -eq 1' -fa 'help' -d 'Show subcommand help information.'
-complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot curves" o output' -l 'output' -s 'o' -d 'PNG image to write.' -rfka ''
+complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_positional "bsq-plot curves" -ge 1' -F
+complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot curves" o output' -l 'output' -s 'o' -d 'PNG image to write.' -rF
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot curves"' -l 'keys' -d 'A panel of these comma-separated keys (repeatable: one panel each).' -rfka ''
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot curves" log-y' -l 'log-y' -d 'Logarithmic y axes (values <= 0 are left out).'
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot curves" smooth' -l 'smooth' -d 'Draw an exponential moving average with this weight on the past (0 to < 1) over the raw values (lr is never smoothed).' -rfka ''
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot curves" title' -l 'title' -d 'Title above the panels.' -rfka ''
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot curves" version' -l 'version' -d 'Show the version.'
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot curves" h help' -s 'h' -l 'help' -d 'Show help information.'
-complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot mel" o output' -l 'output' -s 'o' -d 'PNG image to write.' -rfka ''
+complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_positional "bsq-plot mel" -ge 1' -F
+complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot mel" o output' -l 'output' -s 'o' -d 'PNG image to write.' -rF
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot mel" frame' -l 'frame' -d 'Draw the frame at this index of each stream (from 0).' -rfka ''
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot mel" key' -l 'key' -d 'Draw the frame with this key from each stream.' -rfka ''
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot mel"' -l 'label' -d 'Title of a panel, in the order of the streams (repeatable; default: stream: key).' -rfka ''
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot mel" title' -l 'title' -d 'Title above the panels.' -rfka ''
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot mel" db-min' -l 'db-min' -d 'dB at the bottom of the colour map (a negative value as --db-min=-80).' -rfka ''
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot mel" db-max' -l 'db-max' -d 'dB at the top of the colour map.' -rfka ''
-complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot mel" colormap' -l 'colormap' -d 'Colour map: viridis or magma.' -rfka ''
+complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot mel" colormap' -l 'colormap' -d 'Colour map: viridis or magma.' -rfka 'viridis magma'
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot mel" version' -l 'version' -d 'Show the version.'
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot mel" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'bsq-plot' -n '__bsq-plot_should_offer_completions_for_flags_or_options "bsq-plot help" version' -l 'version' -d 'Show the version.'

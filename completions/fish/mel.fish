@@ -20,7 +20,7 @@ function __mel_parse_tokens -S
     set -l unparsed_tokens (__mel_tokens -pc)
     switch $unparsed_tokens[1]
     case 'mel'
-        __mel_parse_subcommand -r 1 'list=' 'root=' 'o/output=' 'preset=' 'sample-rate=' 'n-fft=' 'win-length=' 'hop-length=' 'n-mels=' 'fmin=' 'fmax=' 'mel-scale=' 'norm=' 'power=' 'center' 'no-center' 'pad-mode=' 'ref=' 'amin=' 'top-db=' 'frames=' 'crop=' 'seed=' 'j/jobs=' 'zstd' 'q/quiet' 'version' 'h/help'
+        __mel_parse_subcommand -r 1 'list=' 'root=' 'o/output=' 'preset=' 'sample-rate=' '0-n-fft=' 'win-length=' 'hop-length=' '1-n-mels=' 'fmin=' 'fmax=' 'mel-scale=' 'norm=' 'power=' 'center' 'no-center' 'pad-mode=' 'ref=' 'amin=' 'top-db=' 'frames=' 'crop=' 'seed=' 'j/jobs=' 'zstd' 'q/quiet' 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'help'
             __mel_parse_subcommand -r 1 'version'
@@ -77,9 +77,10 @@ function __mel_custom_completion
 end
 
 complete -c 'mel' -f
-complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" list' -l 'list' -d 'Read inputs from a list: one path per line, or a TSV with a \'path\' column.' -rfka ''
-complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" root' -l 'root' -d 'Folder that relative paths in --list are under (default: the list\'s folder, or its clips/ folder for a TSV).' -rfka ''
-complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" o output' -l 'output' -s 'o' -d 'Write frames to this file (atomically) instead of standard output.' -rfka ''
+complete -c 'mel' -n '__mel_should_offer_completions_for_positional "mel" -ge 1' -F
+complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" list' -l 'list' -d 'Read inputs from a list: one path per line, or a TSV with a \'path\' column.' -rF
+complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" root' -l 'root' -d 'Folder that relative paths in --list are under (default: the list\'s folder, or its clips/ folder for a TSV).' -rfa '(__mel_complete_directories)'
+complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" o output' -l 'output' -s 'o' -d 'Write frames to this file (atomically) instead of standard output.' -rF
 complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" preset' -l 'preset' -d 'Start from a preset\'s settings: librosa (default) or torchaudio.' -rfka 'librosa torchaudio'
 complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" sample-rate sr' -l 'sample-rate' -l 'sr' -d 'Sample rate the audio is resampled to (Hz, default 16000; --sr as librosa names it).' -rfka ''
 complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" n-fft' -l 'n-fft' -d 'FFT size (default 1024).' -rfka ''
@@ -105,5 +106,5 @@ complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" 
 complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" q quiet' -l 'quiet' -s 'q' -d 'Nothing on stderr but errors: no progress bar (shown only on a terminal), no summary when every input was processed.'
 complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" version' -l 'version' -d 'Show the version.'
 complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" h help' -s 'h' -l 'help' -d 'Show help information.'
-complete -c 'mel' -n '__mel_should_offer_completions_for_positional "mel" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'mel' -n '__mel_should_offer_completions_for_positional "mel" -eq 2' -fa 'help' -d 'Show subcommand help information.'
 complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel help" version' -l 'version' -d 'Show the version.'

@@ -77,9 +77,10 @@ function __mel2wav_custom_completion
 end
 
 complete -c 'mel2wav' -f
-complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" o output' -l 'output' -s 'o' -d 'Write to this audio file, or, for a folder (an existing one, or a path ending in /), one file per frame named by its key.' -rfka ''
+complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_positional "mel2wav" -ge 1' -F
+complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" o output' -l 'output' -s 'o' -d 'Write to this audio file, or, for a folder (an existing one, or a path ending in /), one file per frame named by its key.' -rF
 complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" format' -l 'format' -d 'Audio format: wav (16-bit), wav-float, flac, ogg, opus or mp3 (default: by the extension of -o FILE, else wav).' -rfka 'wav wav-float flac ogg opus mp3'
-complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" vocoder' -l 'vocoder' -d 'How frames become audio: auto (the default: the neural vocoder shipped with the kit for frames bsq-decode made, Griffin-Lim for the others), griffin-lim, default (the shipped vocoder for every frame) or a vocoder FILE trained by bsq-train vocoder.' -rfka ''
+complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" vocoder' -l 'vocoder' -d 'How frames become audio: auto (the default: the neural vocoder shipped with the kit for frames bsq-decode made, Griffin-Lim for the others), griffin-lim, default (the shipped vocoder for every frame) or a vocoder FILE trained by bsq-train vocoder.' -rF
 complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" iters' -l 'iters' -d 'Griffin-Lim iterations (default 32).' -rfka ''
 complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" momentum' -l 'momentum' -d 'Momentum of fast Griffin-Lim, 0 for the original algorithm (default 0.99).' -rfka ''
 complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" init-phase' -l 'init-phase' -d 'Initial phase: random (default) or zeros.' -rfka 'random zeros'
@@ -89,5 +90,5 @@ complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_option
 complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" q quiet' -l 'quiet' -s 'q' -d 'Nothing on stderr but errors: no warnings, no summary when every frame was made.'
 complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" version' -l 'version' -d 'Show the version.'
 complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" h help' -s 'h' -l 'help' -d 'Show help information.'
-complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_positional "mel2wav" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_positional "mel2wav" -eq 2' -fa 'help' -d 'Show subcommand help information.'
 complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav help" version' -l 'version' -d 'Show the version.'

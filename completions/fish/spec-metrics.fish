@@ -77,12 +77,14 @@ function __spec-metrics_custom_completion
 end
 
 complete -c 'spec-metrics' -f
-complete -c 'spec-metrics' -n '__spec-metrics_should_offer_completions_for_flags_or_options "spec-metrics" codes' -l 'codes' -d 'Also report on these codes frames (kind codes, matched like HYP).' -rfka ''
+complete -c 'spec-metrics' -n '__spec-metrics_should_offer_completions_for_positional "spec-metrics" -eq 1' -F
+complete -c 'spec-metrics' -n '__spec-metrics_should_offer_completions_for_positional "spec-metrics" -eq 2' -F
+complete -c 'spec-metrics' -n '__spec-metrics_should_offer_completions_for_flags_or_options "spec-metrics" codes' -l 'codes' -d 'Also report on these codes frames (kind codes, matched like HYP).' -rF
 complete -c 'spec-metrics' -n '__spec-metrics_should_offer_completions_for_flags_or_options "spec-metrics" by-order' -l 'by-order' -d 'Match frames by their position in the streams instead of their key.'
 complete -c 'spec-metrics' -n '__spec-metrics_should_offer_completions_for_flags_or_options "spec-metrics" range' -l 'range' -d 'The range of PSNR in dB (80 is that of mel\'s default --top-db).' -rfka ''
 complete -c 'spec-metrics' -n '__spec-metrics_should_offer_completions_for_flags_or_options "spec-metrics" json' -l 'json' -d 'Print JSON Lines: one object per utterance, then the overall one.'
 complete -c 'spec-metrics' -n '__spec-metrics_should_offer_completions_for_flags_or_options "spec-metrics" csv' -l 'csv' -d 'Print CSV with a header row; the last row is the overall one.'
 complete -c 'spec-metrics' -n '__spec-metrics_should_offer_completions_for_flags_or_options "spec-metrics" version' -l 'version' -d 'Show the version.'
 complete -c 'spec-metrics' -n '__spec-metrics_should_offer_completions_for_flags_or_options "spec-metrics" h help' -s 'h' -l 'help' -d 'Show help information.'
-complete -c 'spec-metrics' -n '__spec-metrics_should_offer_completions_for_positional "spec-metrics" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'spec-metrics' -n '__spec-metrics_should_offer_completions_for_positional "spec-metrics" -eq 3' -fa 'help' -d 'Show subcommand help information.'
 complete -c 'spec-metrics' -n '__spec-metrics_should_offer_completions_for_flags_or_options "spec-metrics help" version' -l 'version' -d 'Show the version.'

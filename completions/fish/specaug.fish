@@ -77,6 +77,7 @@ function __specaug_custom_completion
 end
 
 complete -c 'specaug' -f
+complete -c 'specaug' -n '__specaug_should_offer_completions_for_positional "specaug" -ge 1' -F
 complete -c 'specaug' -n '__specaug_should_offer_completions_for_flags_or_options "specaug" seed' -l 'seed' -d 'Seed of the masks (a frame\'s masks depend only on the seed and its key).' -rfka ''
 complete -c 'specaug' -n '__specaug_should_offer_completions_for_flags_or_options "specaug" time-masks' -l 'time-masks' -d 'Number of time masks.' -rfka ''
 complete -c 'specaug' -n '__specaug_should_offer_completions_for_flags_or_options "specaug" freq-masks' -l 'freq-masks' -d 'Number of frequency masks.' -rfka ''
@@ -84,10 +85,10 @@ complete -c 'specaug' -n '__specaug_should_offer_completions_for_flags_or_option
 complete -c 'specaug' -n '__specaug_should_offer_completions_for_flags_or_options "specaug" freq-width' -l 'freq-width' -d 'Largest width of a frequency mask: a fraction of the mel bins (such as 0.1) or a count (such as 27).' -rfka ''
 complete -c 'specaug' -n '__specaug_should_offer_completions_for_flags_or_options "specaug" fill' -l 'fill' -d 'Value of masked bins: floor (max − top_db, or the minimum), min, mean, or a number of dB (--fill=-60).' -rfka ''
 complete -c 'specaug' -n '__specaug_should_offer_completions_for_flags_or_options "specaug" time-warp' -l 'time-warp' -d 'Time warp parameter W in frames (0: off).' -rfka ''
-complete -c 'specaug' -n '__specaug_should_offer_completions_for_flags_or_options "specaug" o output' -l 'output' -s 'o' -d 'Write frames to this file (atomically) instead of standard output.' -rfka ''
+complete -c 'specaug' -n '__specaug_should_offer_completions_for_flags_or_options "specaug" o output' -l 'output' -s 'o' -d 'Write frames to this file (atomically) instead of standard output.' -rF
 complete -c 'specaug' -n '__specaug_should_offer_completions_for_flags_or_options "specaug" zstd' -l 'zstd' -d 'Compress payloads with zstd.'
 complete -c 'specaug' -n '__specaug_should_offer_completions_for_flags_or_options "specaug" j jobs' -l 'jobs' -s 'j' -d 'Frames processed in parallel (default: the number of cores).' -rfka ''
 complete -c 'specaug' -n '__specaug_should_offer_completions_for_flags_or_options "specaug" version' -l 'version' -d 'Show the version.'
 complete -c 'specaug' -n '__specaug_should_offer_completions_for_flags_or_options "specaug" h help' -s 'h' -l 'help' -d 'Show help information.'
-complete -c 'specaug' -n '__specaug_should_offer_completions_for_positional "specaug" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'specaug' -n '__specaug_should_offer_completions_for_positional "specaug" -eq 2' -fa 'help' -d 'Show subcommand help information.'
 complete -c 'specaug' -n '__specaug_should_offer_completions_for_flags_or_options "specaug help" version' -l 'version' -d 'Show the version.'
