@@ -7,14 +7,16 @@ import Foundation
 struct WavMetrics: ToolCommand {
     static let configuration = CommandConfiguration(
         commandName: "wav-metrics",
-        abstract: "Compare audio with a reference: SI-SNR, STOI, extended STOI and mel-cepstral distortion.",
+        abstract: "Compare audio with a reference: SI-SNR, STOI, extended STOI and mel-cepstral distance.",
         discussion: """
             REF and HYP are two audio files, or two folders whose audio files are matched by key \
             (the path relative to the folder without its extension, as mel and mel2wav -o DIR name \
             them). Files are averaged to mono; HYP is resampled to the rate of REF if it differs, \
             and both are cut to the shorter length. For each pair, and averaged over all of them: \
-            SI-SNR (dB), STOI and extended STOI (as pystoi computes them) and mel-cepstral \
-            distortion (dB). man wav-metrics gives the definitions.
+            SI-SNR (dB), STOI and extended STOI (as pystoi computes them), mcd, the mel-cepstral \
+            distance as the Python package mel-cepstral-distance 0.0.4 computes it by default \
+            (20 mel bands, cepstra 2 to 16, frames aligned by DTW, at the lower of the two rates), \
+            and mcd_mel80, the kit's earlier 80-band figure (dB). man wav-metrics gives the definitions.
 
             Examples:
               mel a.wav | mel2wav -o a.rec.wav && wav-metrics a.wav a.rec.wav
@@ -24,9 +26,9 @@ struct WavMetrics: ToolCommand {
         version: KitVersion.text(tool: "wav-metrics")
     )
 
-    @Argument(help: "The reference audio file or folder.")
+    @Argument(help: "The reference audio file or folder.", completion: .file())
     var ref: String
-    @Argument(help: "The audio file or folder to compare with it.")
+    @Argument(help: "The audio file or folder to compare with it.", completion: .file())
     var hyp: String
 
     @Flag(help: "Print JSON Lines: one object per pair, then the overall one.")

@@ -77,11 +77,13 @@ function __wav-metrics_custom_completion
 end
 
 complete -c 'wav-metrics' -f
+complete -c 'wav-metrics' -n '__wav-metrics_should_offer_completions_for_positional "wav-metrics" -eq 1' -F
+complete -c 'wav-metrics' -n '__wav-metrics_should_offer_completions_for_positional "wav-metrics" -eq 2' -F
 complete -c 'wav-metrics' -n '__wav-metrics_should_offer_completions_for_flags_or_options "wav-metrics" json' -l 'json' -d 'Print JSON Lines: one object per pair, then the overall one.'
 complete -c 'wav-metrics' -n '__wav-metrics_should_offer_completions_for_flags_or_options "wav-metrics" csv' -l 'csv' -d 'Print CSV with a header row; the last row is the overall one.'
 complete -c 'wav-metrics' -n '__wav-metrics_should_offer_completions_for_flags_or_options "wav-metrics" j jobs' -l 'jobs' -s 'j' -d 'Pairs compared in parallel (default: the number of cores).' -rfka ''
 complete -c 'wav-metrics' -n '__wav-metrics_should_offer_completions_for_flags_or_options "wav-metrics" q quiet' -l 'quiet' -s 'q' -d 'Print nothing on stderr but errors (no progress on a terminal).'
 complete -c 'wav-metrics' -n '__wav-metrics_should_offer_completions_for_flags_or_options "wav-metrics" version' -l 'version' -d 'Show the version.'
 complete -c 'wav-metrics' -n '__wav-metrics_should_offer_completions_for_flags_or_options "wav-metrics" h help' -s 'h' -l 'help' -d 'Show help information.'
-complete -c 'wav-metrics' -n '__wav-metrics_should_offer_completions_for_positional "wav-metrics" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'wav-metrics' -n '__wav-metrics_should_offer_completions_for_positional "wav-metrics" -eq 3' -fa 'help' -d 'Show subcommand help information.'
 complete -c 'wav-metrics' -n '__wav-metrics_should_offer_completions_for_flags_or_options "wav-metrics help" version' -l 'version' -d 'Show the version.'

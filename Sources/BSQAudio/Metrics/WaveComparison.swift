@@ -7,8 +7,11 @@ import Foundation
 /// Each file is decoded and averaged to mono; a hypothesis at another rate
 /// is resampled to the reference's (libsoxr, as `mel` does); both are cut to
 /// the shorter length (`mel2wav` gives hop·(frames − 1) samples, up to a hop
-/// fewer than the original). A key on one side only, or a file that cannot
-/// be read, is reported to `diagnostics` and skipped.
+/// fewer than the original). MCD compares the two at the lower of the two
+/// files' rates, as mel-cepstral-distance does: a hypothesis at a lower rate
+/// than the reference is compared, for MCD, with the reference resampled to
+/// its rate. A key on one side only, or a file that cannot be read, is
+/// reported to `diagnostics` and skipped.
 public struct WaveComparison {
     public var ref: String
     public var hyp: String
@@ -67,12 +70,19 @@ public struct WaveComparison {
 
     /// The metrics of one pair of files.
     public static func compare(ref: String, hyp: String) throws -> WaveformMetrics {
-        let rate = try SoundFile(path: ref).sampleRate
-        var x = try AudioLoader.loadMono(.path(ref), sampleRate: rate)
-        var y = try AudioLoader.loadMono(.path(hyp), sampleRate: rate)
+        let rate = try SoundFile(path: ref).sampleRate, hypRate = try SoundFile(path: hyp).sampleRate
+        let (x, y) = try loadPair(ref: ref, hyp: hyp, sampleRate: rate)
+        let lower = hypRate < rate ? try loadPair(ref: ref, hyp: hyp, sampleRate: hypRate) : nil
+        return WaveformMetrics(ref: x, hyp: y, sampleRate: rate, mcdSignals: lower.map { ($0.0, $0.1, hypRate) })
+    }
+
+    /// Both files at `sampleRate`, mono, cut to the shorter length.
+    static func loadPair(ref: String, hyp: String, sampleRate: Int) throws -> ([Float], [Float]) {
+        var x = try AudioLoader.loadMono(.path(ref), sampleRate: sampleRate)
+        var y = try AudioLoader.loadMono(.path(hyp), sampleRate: sampleRate)
         let n = min(x.count, y.count)
         x.removeLast(x.count - n)
         y.removeLast(y.count - n)
-        return WaveformMetrics(ref: x, hyp: y, sampleRate: rate)
+        return (x, y)
     }
 }

@@ -6,28 +6,35 @@ import Foundation
 ///     SI-SNR = 10 log10(‖s‖² / ‖y′ − s‖²),   s = (⟨y′, x′⟩ / ‖x′‖²) · x′      dB
 ///              (x′, y′: x and y minus their means)
 ///     STOI, ESTOI                           as pystoi (`STOI`)
-///     MCD    = (1/T) Σₜ (10 / ln 10) · √(2 Σ_{d=1}^{12} (c_d[t] − ĉ_d[t])²)  dB
+///     MCD                                   as mel-cepstral-distance 0.0.4 (`MelCepstralDistance`, DTW)
+///     MCD-mel80 = (1/T) Σₜ (10 / ln 10) · √(2 Σ_{d=1}^{12} (c_d[t] − ĉ_d[t])²)  dB
 ///
-/// where c[t] are the first 13 mel-cepstral coefficients of frame t, c0 left
-/// out: the orthonormal DCT-II of ½ ln max(M[t, m], F), the log mel
-/// amplitude floored 80 dB below the reference's loudest bin (F = 1e-8 ·
-/// max M_ref, so that digital silence does not dominate), with M the power
-/// mel spectrogram of 80 Slaney bands from 0 Hz
-/// to half the sample rate, n_fft 1024, Hann, hop ⌊rate / 100⌋ (10 ms),
-/// centred with zero padding (`librosa.feature.melspectrogram`), frames
-/// paired by index over the shorter count.
+/// MCD-mel80 is the kit's earlier figure, kept for comparison with results
+/// reported with it (not with the literature): c[t] are the first 13
+/// cepstral coefficients of frame t, c0 left out, the orthonormal DCT-II of
+/// ½ ln max(M[t, m], F), the log mel amplitude floored 80 dB below the
+/// reference's loudest bin (F = 1e-8 · max M_ref), with M the power mel
+/// spectrogram of 80 Slaney bands from 0 Hz to half the sample rate, n_fft
+/// 1024, Hann, hop ⌊rate / 100⌋ (10 ms), centred with zero padding
+/// (`librosa.feature.melspectrogram`), frames paired by index over the
+/// shorter count.
 public struct WaveformMetrics: Sendable, Equatable {
     public var samples: Int
     public var sampleRate: Int
     public var siSNR: Double
     public var stoi: Double
     public var estoi: Double
+    /// The mel-cepstral distance of `MelCepstralDistance` (DTW), NaN when
+    /// either signal is silent or shorter than its window.
     public var mcd: Double
+    public var mcdMel80: Double
 
     public var seconds: Double { Double(samples) / Double(sampleRate) }
 
-    /// Every metric of `hyp` against `ref` (equal lengths).
-    public init(ref: [Float], hyp: [Float], sampleRate: Int) {
+    /// Every metric of `hyp` against `ref` (equal lengths); MCD from
+    /// `mcdSignals` instead when given (`WaveComparison` passes both signals
+    /// at the lower of the two files' rates, as mel-cepstral-distance compares them).
+    public init(ref: [Float], hyp: [Float], sampleRate: Int, mcdSignals: (ref: [Float], hyp: [Float], sampleRate: Int)? = nil) {
         precondition(ref.count == hyp.count, "signals of different lengths")
         samples = ref.count
         self.sampleRate = sampleRate
@@ -35,7 +42,9 @@ public struct WaveformMetrics: Sendable, Equatable {
         siSNR = WaveformMetrics.siSNR(ref: x, hyp: y)
         stoi = STOI.score(clean: x, processed: y, sampleRate: sampleRate)
         estoi = STOI.score(clean: x, processed: y, sampleRate: sampleRate, extended: true)
-        mcd = WaveformMetrics.melCepstralDistortion(ref: ref, hyp: hyp, sampleRate: sampleRate)
+        let m = mcdSignals ?? (ref, hyp, sampleRate)
+        mcd = MelCepstralDistance().compare(ref: m.ref, hyp: m.hyp, sampleRate: m.sampleRate)?.mcd ?? .nan
+        mcdMel80 = WaveformMetrics.mel80CepstralDistortion(ref: ref, hyp: hyp, sampleRate: sampleRate)
     }
 
     public static func siSNR(ref x: [Double], hyp y: [Double]) -> Double {
@@ -52,7 +61,7 @@ public struct WaveformMetrics: Sendable, Equatable {
         return 10 * log10(target / noise)
     }
 
-    /// The analysis MCD's cepstra come from, at `sampleRate`.
+    /// The analysis MCD-mel80's cepstra come from, at `sampleRate`.
     public static func cepstralAnalysis(sampleRate: Int) -> MelAnalysis {
         var a = MelAnalysis()
         a.sampleRate = sampleRate
@@ -64,7 +73,7 @@ public struct WaveformMetrics: Sendable, Equatable {
 
     public static let cepstra = 13
 
-    public static func melCepstralDistortion(ref: [Float], hyp: [Float], sampleRate: Int) -> Double {
+    public static func mel80CepstralDistortion(ref: [Float], hyp: [Float], sampleRate: Int) -> Double {
         let spectrogram = MelSpectrogram(cepstralAnalysis(sampleRate: sampleRate))
         guard let a = try? spectrogram.melPower(ref), let b = try? spectrogram.melPower(hyp) else { return .nan }
         let frames = min(a.frames, b.frames), n = 80

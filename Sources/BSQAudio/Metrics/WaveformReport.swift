@@ -8,15 +8,15 @@ public struct WaveformReport: Sendable {
 
     public init(rows: [(key: String, metrics: WaveformMetrics)]) { self.rows = rows }
 
-    static let names = ["seconds", "si_snr", "stoi", "estoi", "mcd"]
+    static let names = ["seconds", "si_snr", "stoi", "estoi", "mcd", "mcd_mel80"]
 
     /// The values of a row in `names` order; the overall row when `key` is nil.
     func values(_ m: WaveformMetrics?) -> [Double] {
-        if let m { return [m.seconds, m.siSNR, m.stoi, m.estoi, m.mcd] }
+        if let m { return [m.seconds, m.siSNR, m.stoi, m.estoi, m.mcd, m.mcdMel80] }
         let n = Double(rows.count)
         let ms = rows.map(\.metrics)
         return [ms.reduce(0) { $0 + $1.seconds }, ms.reduce(0) { $0 + $1.siSNR } / n, ms.reduce(0) { $0 + $1.stoi } / n,
-                ms.reduce(0) { $0 + $1.estoi } / n, ms.reduce(0) { $0 + $1.mcd } / n]
+                ms.reduce(0) { $0 + $1.estoi } / n, ms.reduce(0) { $0 + $1.mcd } / n, ms.reduce(0) { $0 + $1.mcdMel80 } / n]
     }
 
     /// One object per pair (`"type":"utterance"`, with `samples` and
@@ -53,9 +53,9 @@ public struct WaveformReport: Sendable {
 
     /// An aligned table for people.
     public func table() -> String {
-        let header = ["key", "seconds", "si-snr", "stoi", "estoi", "mcd"]
+        let header = ["key", "seconds", "si-snr", "stoi", "estoi", "mcd", "mcd-mel80"]
         func cells(_ key: String, _ v: [Double]) -> [String] {
-            [key, f(v[0], 2), f(v[1], 2), f(v[2], 4), f(v[3], 4), f(v[4], 2)]
+            [key, f(v[0], 2), f(v[1], 2), f(v[2], 4), f(v[3], 4), f(v[4], 3), f(v[5], 2)]
         }
         let body = [header] + rows.map { cells($0.key, values($0.metrics)) } + [cells("overall", values(nil))]
         let widths = header.indices.map { i in body.map { $0[i].count }.max()! }
