@@ -26,6 +26,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
@@ -43,11 +44,13 @@ let package = Package(
             resources: [.copy("Resources/bsq-audio-tiny18.safetensors"), .copy("Resources/bsq-audio-vocos-tiny.safetensors")]
         ),
         .target(name: "BSQAudioCLI", dependencies: ["BSQAudio", argumentParser]),
+        // ONNX export: onnx.pb.swift is generated from onnx.proto (docs/scripts/onnx/generate.sh)
+        .target(name: "BSQONNX", dependencies: ["BSQAudio", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .executableTarget(name: "bsq-tensor", dependencies: tool),
         .executableTarget(name: "mel", dependencies: tool),
         .executableTarget(name: "bsq-encode", dependencies: tool),
         .executableTarget(name: "bsq-decode", dependencies: tool),
-        .executableTarget(name: "bsq-train", dependencies: tool),
+        .executableTarget(name: "bsq-train", dependencies: tool + ["BSQONNX"]),
         .executableTarget(name: "specaug", dependencies: tool),
         .executableTarget(name: "spec-metrics", dependencies: tool),
         .executableTarget(name: "bsq-plot", dependencies: tool),
@@ -56,7 +59,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["BSQAudio"], path: "Tests/TestSupport"),
         .testTarget(name: "BSQAudioTests", dependencies: ["BSQAudio", "TestSupport"]),
         .testTarget(name: "BSQAudioCLITests", dependencies: ["BSQAudio", "BSQAudioCLI", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["BSQAudio", "TestSupport", "bsq-tensor", "mel", "bsq-encode", "bsq-decode", "bsq-train",
+        .testTarget(name: "CLITests", dependencies: ["BSQAudio", "BSQONNX", "TestSupport", "bsq-tensor", "mel", "bsq-encode", "bsq-decode", "bsq-train",
                                                 "specaug", "spec-metrics", "bsq-plot", "mel2wav", "wav-metrics"]),
     ]
 )

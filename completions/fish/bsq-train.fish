@@ -29,7 +29,7 @@ function __bsq-train_parse_tokens -S
         case 'init'
             __bsq-train_parse_subcommand 0 'preset=' 'bits=' 'group-size=' 'conv' 'no-conv' 'seed=' 'name=' 'o/output=' 'version' 'h/help'
         case 'export'
-            __bsq-train_parse_subcommand 1 'o/output=' 'f16' 'name=' 'version' 'h/help'
+            __bsq-train_parse_subcommand 1 'o/output=' 'f16' 'name=' 'onnx' 'version' 'h/help'
         case 'help'
             __bsq-train_parse_subcommand -r 1 'version'
         end
@@ -149,6 +149,7 @@ complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_positional 
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train export" o output' -l 'output' -s 'o' -d 'Model file to write.' -rF
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train export" f16' -l 'f16' -d 'Store the tensors as F16.'
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train export" name' -l 'name' -d 'Name recorded in the config (default: the checkpoint\'s).' -rfka ''
+complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train export" onnx' -l 'onnx' -d 'Write the encoder and the decoder as ONNX graphs into the folder -o.'
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train export" version' -l 'version' -d 'Show the version.'
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train export" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'bsq-train' -n '__bsq-train_should_offer_completions_for_flags_or_options "bsq-train help" version' -l 'version' -d 'Show the version.'
