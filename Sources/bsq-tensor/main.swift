@@ -2,7 +2,8 @@ import ArgumentParser
 import BSQAudio
 import BSQAudioCLI
 
-@main
+BSQTensor.main()   // main.swift is the entry point: the subcommands live in files beside it
+
 struct BSQTensor: ToolCommand {
     static let configuration = CommandConfiguration(
         commandName: "bsq-tensor",
@@ -16,9 +17,11 @@ struct BSQTensor: ToolCommand {
               bsq-tensor cat --kind codes --zstd a.bsqt b.bsqt > codes.bsqt
               bsq-tensor to-npy -o out/ codes.bsqt
               bsq-tensor from-npy x.npy --kind mel --meta '{"key":"x"}' | bsq-encode
+              bsq-tensor to-text --covered codes.bsqt > tokens.tsv
+              bsq-tensor from-text -m default generated.tsv | bsq-decode > generated.mel
             """,
         version: KitVersion.text(tool: "bsq-tensor"),
-        subcommands: [Info.self, Cat.self, ToNpy.self, FromNpy.self]
+        subcommands: [Info.self, Cat.self, ToNpy.self, FromNpy.self, ToText.self, FromText.self]
     )
 }
 

@@ -30,6 +30,10 @@ function __bsq-tensor_parse_tokens -S
             __bsq-tensor_parse_subcommand -r 1 'o/output=' 'version' 'h/help'
         case 'from-npy'
             __bsq-tensor_parse_subcommand -r 1 'kind=' 'meta=' 'key=' 'zstd' 'version' 'h/help'
+        case 'to-text'
+            __bsq-tensor_parse_subcommand -r 1 'format=' 'covered' 'version' 'h/help'
+        case 'from-text'
+            __bsq-tensor_parse_subcommand -r 1 'format=' 'bits=' 'freq-patches=' 'm/model=' 'model-name=' 'model-sha256=' 'frames=' 'zstd' 'version' 'h/help'
         case 'help'
             __bsq-tensor_parse_subcommand -r 1 'version'
         end
@@ -91,6 +95,8 @@ complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_positiona
 complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_positional "bsq-tensor" -eq 1' -fa 'cat' -d 'Concatenate frame streams to standard output, optionally selecting and recompressing.'
 complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_positional "bsq-tensor" -eq 1' -fa 'to-npy' -d 'Write each frame as KEY.npy (and its metadata as KEY.json) under a folder.'
 complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_positional "bsq-tensor" -eq 1' -fa 'from-npy' -d 'Turn .npy files into frames on standard output.'
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_positional "bsq-tensor" -eq 1' -fa 'to-text' -d 'Write the tokens of codes frames as text, one line per frame.'
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_positional "bsq-tensor" -eq 1' -fa 'from-text' -d 'Turn lines of tokens (to-text\'s tsv or jsonl) into codes frames on standard output.'
 complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_positional "bsq-tensor" -eq 1' -fa 'help' -d 'Show subcommand help information.'
 complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor info" json' -l 'json' -d 'Print one JSON object per frame (JSON Lines), with the full metadata.'
 complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_positional "bsq-tensor info" -ge 1' -F
@@ -114,4 +120,20 @@ complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_
 complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_positional "bsq-tensor from-npy" -ge 1' -fa '(for p in (string match -e -- \'*/\' (commandline -t);or printf \n)*.\'npy\';printf %s\n $p;end;__fish_complete_directories (commandline -t) \'\')'
 complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor from-npy" version' -l 'version' -d 'Show the version.'
 complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor from-npy" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor to-text" format' -l 'format' -d 'tsv (KEY<TAB>tokens, as a Kaldi text archive) or jsonl (one JSON object per frame).' -rfka 'tsv jsonl'
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor to-text" covered' -l 'covered' -d 'Write only the covered time patches (those holding mel frames), as bsq-encode --trim keeps.'
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_positional "bsq-tensor to-text" -ge 1' -F
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor to-text" version' -l 'version' -d 'Show the version.'
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor to-text" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor from-text" format' -l 'format' -d 'tsv (KEY<TAB>tokens) or jsonl (to-text\'s JSON objects).' -rfka 'tsv jsonl'
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor from-text" bits' -l 'bits' -d 'Bits per token (default: the line\'s, the model\'s, or 18).' -rfka ''
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor from-text" freq-patches' -l 'freq-patches' -d 'Frequency patches per time patch (default: the line\'s shape, the model\'s, or 8).' -rfka ''
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor from-text" m model' -l 'model' -s 'm' -d 'The checkpoint the tokens are for, or default for the kit\'s model: its name, sha256 and configuration.' -rF
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor from-text" model-name' -l 'model-name' -d 'The model name to record (with --model-sha256).' -rfka ''
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor from-text" model-sha256' -l 'model-sha256' -d 'The SHA-256 of the model\'s file to record (with --model-name).' -rfka ''
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor from-text" frames' -l 'frames' -d 'Mel frames the tokens stand for (default: the line\'s, or time patches × 16).' -rfka ''
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor from-text" zstd' -l 'zstd' -d 'Compress payloads with zstd.'
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_positional "bsq-tensor from-text" -ge 1' -F
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor from-text" version' -l 'version' -d 'Show the version.'
+complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor from-text" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'bsq-tensor' -n '__bsq-tensor_should_offer_completions_for_flags_or_options "bsq-tensor help" version' -l 'version' -d 'Show the version.'

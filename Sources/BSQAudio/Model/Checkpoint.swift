@@ -44,12 +44,8 @@ public struct Checkpoint: Sendable {
     /// Loads a checkpoint, checking every key and shape against its config.
     public init(path: String) throws {
         let file = try SafeTensors(path: path)
-        try file.checkFormat("bsq-audio-1", path: path)
-        guard let configText = file.metadata["config"] else {
-            throw BSQError("\(path): no model config in the safetensors metadata")
-        }
-        let config: ModelConfig
-        do { config = try ModelConfig.decode(json: configText) } catch let e as BSQError { throw BSQError("\(path): \(e.message)") }
+        let config = try file.configuration("config", format: "bsq-audio-1", missing: "no model config in the safetensors metadata",
+                                            decode: ModelConfig.decode(json:))
         let layout = ParameterLayout(config)
         let useEMA = file.entries.contains { $0.name.hasPrefix("ema.") }
         let known = Set(layout.slots.map(\.name))

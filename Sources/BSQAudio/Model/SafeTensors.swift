@@ -18,14 +18,17 @@ public struct SafeTensors {
     public let path: String
     public let metadata: [String: String]
 
-    /// Throws unless the metadata's `format` is one of `accepted` or "pt"
-    /// (PyTorch's, as Hugging Face writes it). A file without `format` is
-    /// read: `safetensors.torch.save_file` writes none unless asked, and the
-    /// configuration key the caller requires tells what the file holds.
-    public func checkFormat(_ accepted: String..., path: String) throws {
-        guard let format = metadata["format"], format != "pt", !accepted.contains(format) else { return }
-        let names = (accepted + ["pt"]).map { "\"\($0)\"" }.joined(separator: " or ")
-        throw BSQError("\(path): safetensors format \"\(format)\", expected \(names)")
+    /// The configuration a checkpoint carries in the metadata `key`, decoded
+    /// by `decode`, errors naming the file. The metadata's `format` must be
+    /// `format` or "pt" (PyTorch's, as Hugging Face writes it); a file without
+    /// `format` is read: `safetensors.torch.save_file` writes none unless
+    /// asked, and the configuration tells what the file holds.
+    public func configuration<C>(_ key: String, format: String, missing: String, decode: (String) throws -> C) throws -> C {
+        guard let text = metadata[key] else { throw BSQError("\(path): \(missing)") }
+        if let f = metadata["format"], f != "pt", f != format {
+            throw BSQError("\(path): safetensors format \"\(f)\", expected \"\(format)\" or \"pt\"")
+        }
+        do { return try decode(text) } catch let e as BSQError { throw BSQError("\(path): \(e.message)") }
     }
     public let entries: [Entry]
     /// The whole file, mapped read-only.

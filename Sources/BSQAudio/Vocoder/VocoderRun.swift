@@ -177,12 +177,9 @@ public struct VocoderCheckpoint: Sendable {
     /// The weights a file runs with (its EMA copy when it has one), every key and shape checked.
     public init(path: String) throws {
         let file = try SafeTensors(path: path)
-        try file.checkFormat("bsq-audio-vocoder-1", path: path)
-        guard let text = file.metadata["vocoder"] else {
-            throw BSQError("\(path): not a vocoder (no vocoder configuration in the safetensors metadata)")
-        }
-        let config: VocoderConfig
-        do { config = try VocoderConfig.decode(json: text) } catch let e as BSQError { throw BSQError("\(path): \(e.message)") }
+        let config = try file.configuration("vocoder", format: VocoderCheckpoint.format,
+                                            missing: "not a vocoder (no vocoder configuration in the safetensors metadata)",
+                                            decode: VocoderConfig.decode(json:))
         let layout = VocosNetwork(config).layout, known = Set(layout.slots.map(\.name))
         for e in file.entries where !known.contains(e.name) && !VocoderCheckpoint.statePrefixes.contains(where: { e.name.hasPrefix($0) }) {
             throw BSQError("\(path): unexpected tensor '\(e.name)' for this vocoder")
