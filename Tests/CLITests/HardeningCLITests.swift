@@ -240,6 +240,15 @@ final class HardeningCLITests: XCTestCase {
         XCTAssertLessThan(zip(x, y).map { abs($0 - $1) }.max()!, 0.1, "float rounding of a 1024-term mean, in dB")
     }
 
+    /// A file below 1 kHz is refused: a 4 KB WAV of 2 Hz samples once became 17 minutes at 16 kHz (the fuzzer's timeout).
+    func testSampleRatesBelowOneKilohertzAreRefused() throws {
+        let dir = TempDir()
+        try SoundFile.write([Float](repeating: 0.1, count: 400), channels: 1, sampleRate: 500, format: .wav16, to: dir.path("low.wav"))
+        assertOneLineError(try Tool.run("mel", [dir.path("low.wav")]), "mel", "low.wav: sample rate 500 Hz is outside 1000...768000")
+        let r = try Tool.run("mel", ["-"], stdin: try Repo.read(Repo.root.path + "/fuzz/corpus/fuzz-audio/wav_2hz_upsampled_17min.wav"))
+        assertOneLineError(r, "mel", "sample rate 2 Hz is outside 1000...768000")
+    }
+
     /// H. A corrupt mp3 (2 % of its bytes overwritten) fails with one line
     /// naming libmpg123's error, as a file and on stdin, and a batch goes on;
     /// none of libmpg123's raw messages reach stderr.

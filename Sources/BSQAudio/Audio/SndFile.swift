@@ -67,12 +67,16 @@ public final class SoundFile {
 
     /// The most channels a file may have (libsndfile's own limit).
     public static let maxChannels = 1024
+    /// The lowest sample rate of a file read: below it is no audio to speak
+    /// of, and resampling it to 16 kHz would make thousands of samples of
+    /// each one (a 16 KB file of 2 Hz samples gave 17 minutes).
+    public static let minSampleRate = 1000
 
     private func validate() throws {
         if channels < 1 { throw BSQError("\(name): no audio channels") }
         if channels > SoundFile.maxChannels { throw BSQError("\(name): \(channels) channels, more than the limit of \(SoundFile.maxChannels)") }
-        if sampleRate < 1 || sampleRate > MelAnalysis.maxSampleRate {
-            throw BSQError("\(name): sample rate \(sampleRate) Hz is outside 1...\(MelAnalysis.maxSampleRate)")
+        if sampleRate < SoundFile.minSampleRate || sampleRate > MelAnalysis.maxSampleRate {
+            throw BSQError("\(name): sample rate \(sampleRate) Hz is outside \(SoundFile.minSampleRate)...\(MelAnalysis.maxSampleRate)")
         }
     }
 
