@@ -13,7 +13,7 @@ SHAREDIR   = $(DESTDIR)$(PREFIX)/share/bsq-audio
 
 TOOLS      = bsq-tensor mel specaug spec-metrics bsq-encode bsq-decode bsq-train bsq-plot mel2wav wav-metrics
 DEBS       = libsndfile1-dev libfftw3-dev libopenblas-dev libzstd-dev libsoxr-dev libdeflate-dev libssl-dev pkg-config \
-             mandoc man-db espeak-ng sox zsh fish
+             mandoc man-db espeak-ng sox zsh fish python3-venv
 RELEASE    = .build/release
 SWIFT     ?= swift
 # the release build targets the machine it is built on (AVX2/FMA or AVX-512
@@ -21,8 +21,10 @@ SWIFT     ?= swift
 PORTABLE  ?=
 SWIFTFLAGS = -c release $(if $(PORTABLE),,-Xswiftc -target-cpu -Xswiftc native)
 SUDO       = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PYTHON    ?= python3
+PYENV      = .build/pyenv
 
-.PHONY: all deps build test install uninstall completions bench bench-deps bench-compare demo experiment clean fuzz fuzz-smoke
+.PHONY: all deps build test python-test pyenv install uninstall completions bench bench-deps bench-compare demo experiment clean fuzz fuzz-smoke
 
 all: build
 
@@ -41,7 +43,25 @@ build: deps
 test: deps
 	$(SWIFT) build $(SWIFTFLAGS)
 	BSQ_BIN_DIR=$(CURDIR)/$(RELEASE) $(SWIFT) test $(SWIFTFLAGS)
+	$(MAKE) python-test
 	$(MAKE) fuzz-smoke
+
+## pyenv: the Python tests' virtual environment, .build/pyenv, made again only when the pins
+## (python/requirements-test.txt) or the package's pyproject.toml change: small pinned PyPI
+## packages and the package itself (editable); never torch from PyPI (its Linux wheels pull in
+## gigabytes of CUDA): --system-site-packages lets a system torch in, else the model tests skip
+pyenv: $(PYENV)/.installed
+
+$(PYENV)/.installed: python/requirements-test.txt python/pyproject.toml | deps
+	rm -rf $(PYENV)
+	$(PYTHON) -m venv --system-site-packages $(PYENV)
+	$(PYENV)/bin/python -m pip install -q --disable-pip-version-check -r python/requirements-test.txt
+	$(PYENV)/bin/python -m pip install -q --disable-pip-version-check -e ./python
+	touch $@
+
+## python-test: the Python package (python/) against the release tools (part of make test)
+python-test: pyenv build
+	BSQ_BIN_DIR=$(CURDIR)/$(RELEASE) $(PYENV)/bin/python -m unittest discover -s python/tests
 
 ## fuzz: libFuzzer with AddressSanitizer over every parser (fuzz/README.md), FUZZ_TIME seconds a target
 FUZZ_TIME ?= 60
