@@ -7,7 +7,7 @@ import PackageDescription
 /// Each executable defines `LLVMFuzzerTestOneInput`; `FuzzDriver` gives SwiftPM
 /// the entry point it links (`MODULE_main`), which starts libFuzzer's driver.
 let bsq: Target.Dependency = .product(name: "BSQAudio", package: "bsq-audio")
-let targets = ["fuzz-frames", "fuzz-frames-zstd", "fuzz-metadata-config", "fuzz-safetensors", "fuzz-npy", "fuzz-audio"]
+let targets = ["fuzz-frames", "fuzz-frames-zstd", "fuzz-metadata-config", "fuzz-safetensors", "fuzz-npy", "fuzz-audio", "fuzz-token-text"]
 
 let package = Package(
     name: "bsq-audio-fuzz",

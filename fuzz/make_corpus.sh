@@ -30,4 +30,20 @@ for name in ["micro9", "micro36_noconv"]:
     n = struct.unpack("<Q", b[:8])[0]
     open(f"{out}/fixture-{name}-config.json", "w").write(json.loads(b[8:8 + n])["__metadata__"]["config"])
 PY
+python3 - "$corpus/fuzz-token-text" <<'PY'
+import json, os, sys
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+toks = [(i * 7919) % (1 << 18) for i in range(24)]
+tsv = "a\t" + " ".join(map(str, toks[:16])) + "\nb " + " ".join(map(str, toks[8:24])) + "\n"
+meta = {"key": "k", "source": "k.wav", "mel": {"sample_rate": 16000, "hop_length": 160, "n_fft": 1024, "n_mels": 128},
+        "frames": 40, "covered_time_patches": 3, "bits": 18, "model": {"name": "m", "sha256": "0" * 64},
+        "shape": [3, 8], "tokens": toks}
+seeds = {"tsv": b"\x00" + tsv.encode(), "tsv-bits9-fp4": b"\x06" + b"x\t1 2 3 4 5 6 7 8\r\n\n",
+         "jsonl": b"\x01" + (json.dumps(meta, separators=(",", ":")) + "\n").encode(),
+         "jsonl-frames": b"\x09" + (json.dumps(dict(meta, frames=48), separators=(",", ":")) + "\n").encode(),
+         "tsv-bits36": b"\x12" + b"w\t68719476735 0 1 2 3 4 5 6\n"}
+for name, data in seeds.items():
+    open(os.path.join(out, f"seed-{name}.txt"), "wb").write(data)
+PY
 du -sh "$corpus"; for d in "$corpus"/*; do echo "$(ls "$d" | wc -l) $(du -sh "$d")"; done

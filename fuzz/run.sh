@@ -5,7 +5,7 @@
 #   fuzz/run.sh TARGET [SECONDS | -runs=N] [more libFuzzer options…]
 #   fuzz/run.sh all SECONDS          each target in turn (make fuzz, make fuzz-smoke)
 #
-# TARGET: fuzz-frames fuzz-frames-zstd fuzz-metadata-config fuzz-safetensors fuzz-npy fuzz-audio
+# TARGET: fuzz-frames fuzz-frames-zstd fuzz-metadata-config fuzz-safetensors fuzz-npy fuzz-audio fuzz-token-text
 # Default: 60 seconds. Exits non-zero on a crash, leak, timeout or out-of-memory;
 # the reproducer is written to fuzz/.build/artifacts/TARGET/ (a confirmed one
 # is kept in fuzz/crashes/TARGET/ until it is fixed, then moved to fuzz/corpus/TARGET/).
@@ -14,7 +14,7 @@
 # SWIFT=path chooses the toolchain (default: swift).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-targets="fuzz-frames fuzz-frames-zstd fuzz-metadata-config fuzz-safetensors fuzz-npy fuzz-audio"
+targets="fuzz-frames fuzz-frames-zstd fuzz-metadata-config fuzz-safetensors fuzz-npy fuzz-audio fuzz-token-text"
 target=${1:?"usage: fuzz/run.sh TARGET|all [SECONDS|-runs=N] [libFuzzer options]"}
 shift
 budget=${1:-60}
@@ -37,7 +37,7 @@ fi
 
 case $target in
     fuzz-frames|fuzz-frames-zstd) max_len=16384 ;;
-    fuzz-metadata-config|fuzz-npy) max_len=8192 ;;
+    fuzz-metadata-config|fuzz-npy|fuzz-token-text) max_len=8192 ;;
     fuzz-safetensors) max_len=131072 ;;
     fuzz-audio) max_len=16384 ;;
     *) echo "fuzz: unknown target $target (expected one of: $targets)" >&2; exit 2 ;;
