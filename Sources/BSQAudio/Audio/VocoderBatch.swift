@@ -64,9 +64,10 @@ public struct VocoderBatch: Sendable {
         try inputs.forEach { frame, index in
             guard only == nil else {
                 // "-o out" names one file; a folder that does not exist yet is "-o out/"
-                let folder = path.map { "-o \($0)/ (with the /) to write one file per frame into a new folder \($0), or -o to an existing folder" }
-                throw BSQError("the input holds more than one frame, and \(path.map { "-o \($0) names one file" } ?? "standard output takes one"): give "
-                    + (folder ?? "-o DIR to write one file per frame"))
+                let bare = path.map { !AudioInputs.extensions.contains(AudioInputs.fileExtension(AudioInputs.fileName($0)).lowercased()) } ?? false
+                let advice = bare ? "give -o \(path!)/ (with the /) to write one file per frame into a new folder \(path!)"
+                    : "give -o DIR/ (a folder: an existing one, or a path ending in /) to write one file per frame"
+                throw BSQError("the input holds more than one frame, and \(path.map { "-o \($0) names one file" } ?? "standard output takes one"): " + advice)
             }
             only = (frame, index)
         }
@@ -110,7 +111,8 @@ public struct VocoderBatch: Sendable {
             progress?.update(total, note: "")
         })
         progress?.finish()
-        if total == 0 { throw BSQError("the input holds no frames") }
+        // an empty part of frames that exist (--shard K/N with N > M) is no error
+        if total == 0, (inputs.part?.total ?? 0) == 0 { throw BSQError("the input holds no frames") }
         return (processed, total)
     }
 
