@@ -28,24 +28,29 @@ public struct CodecOptions: ParsableArguments {
     @Argument(help: "Frame streams to read (default: standard input).", completion: .file())
     public var files: [String] = []
 
+    @OptionGroup public var sharding: ShardOption<ShardFrames>
+
     public init() {}
 
     public func validate() throws {
         if let threads, threads <= 0 { throw ValidationError("--threads must be > 0 (got \(threads))") }
         if batch <= 0 { throw ValidationError("--batch must be > 0 (got \(batch))") }
+        try sharding.checkFrameFiles(files)
     }
 
-    /// Loads the model, sets the threads, runs `body` with the output writer, commits -o.
-    public func run(flopsPerChunk: (ModelConfig) -> Double, _ body: (Codec, FrameWriter) throws -> Void) throws {
+    /// Loads the model, sets the threads, runs `body` with the inputs (this
+    /// part of them with --shard) and the output writer, commits -o.
+    public func run(flopsPerChunk: (ModelConfig) -> Double, _ body: (Codec, FrameInputs, FrameWriter) throws -> Void) throws {
         let target = OutputTarget(output)
         try target.check(inputs: files)
+        let inputs = try sharding.frames(files)
         let codec = Codec(try Checkpoint(path: try model ?? DefaultModel.path()), batch: batch,
                           threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         codec.isDefaultModel = model == nil
         codec.progress = ProgressBar(counting: "frames", enabled: !quiet)
         defer { codec.progress?.finish() }
         defer { if timing { report(codec, flopsPerChunk(codec.model.config)) } }
-        try target.withFrameWriter(zstd: zstd) { try body(codec, $0) }
+        try target.withFrameWriter(zstd: zstd) { try body(codec, inputs, $0) }
     }
 
     private func report(_ codec: Codec, _ flops: Double) {

@@ -27,9 +27,9 @@ struct BSQDecode: ToolCommand {
     var force = false
 
     func run() throws {
-        try options.run(flopsPerChunk: \.decodeFlops) { codec, out in
+        try options.run(flopsPerChunk: \.decodeFlops) { codec, inputs, out in
             codec.force = force
-            try codec.decode(FrameInputs(options.files), to: out)
+            try codec.decode(inputs, to: out)
         }
     }
 }

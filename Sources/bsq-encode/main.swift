@@ -19,6 +19,7 @@ struct BSQEncode: ToolCommand {
               mel a.wav | bsq-encode -m model.safetensors > a.codes
               mel corpus/ | bsq-encode --trim -o corpus.tokens      # covered tokens only, for a language model
               mel corpus/ | bsq-encode -m model.safetensors --batch 8 --zstd -o corpus.codes
+              bsq-encode --shard 2/8 -o part2.codes corpus.mel     # the second of 8 parts of the frames
               bsq-encode -m model.safetensors a.mel | bsq-decode -m model.safetensors | spec-metrics a.mel -
             """,
         version: KitVersion.text(tool: "bsq-encode")
@@ -30,9 +31,9 @@ struct BSQEncode: ToolCommand {
     var trim = false
 
     func run() throws {
-        try options.run(flopsPerChunk: \.encodeFlops) { codec, out in
+        try options.run(flopsPerChunk: \.encodeFlops) { codec, inputs, out in
             codec.trim = trim
-            try codec.encode(FrameInputs(options.files), to: out, diagnostics: ToolProcess.diagnostics())
+            try codec.encode(inputs, to: out, diagnostics: ToolProcess.diagnostics())
         }
     }
 }

@@ -20,6 +20,7 @@ struct Mel: ToolCommand {
               mel a.wav > a.mel
               mel LibriSpeech/dev-clean/ > dev-clean.mel
               mel --list cv/validated.tsv > cv.mel
+              mel --shard 2/8 corpus/ > part2.mel       # the second of 8 parts
               sox talk.mp3 -t wav - | mel - | bsq-tensor info
             """,
         version: KitVersion.text(tool: "mel")
@@ -78,6 +79,8 @@ struct Mel: ToolCommand {
     @Option(help: "Seed of --crop random (the crop depends only on the seed and the key).")
     var seed: UInt64 = 0
 
+    @OptionGroup var sharding: ShardOption<ShardFiles>
+
     @Option(name: .shortAndLong, help: ArgumentHelp("Inputs processed in parallel (default: the number of cores).", valueName: "n"))
     var jobs: Int?
     @Flag(help: "Compress payloads with zstd.")
@@ -125,12 +128,13 @@ struct Mel: ToolCommand {
     func run() throws {
         let target = OutputTarget(output)
         try target.check()
-        let items = try AudioInputs.gather(inputs, list: list, root: root)
+        let items = sharding.part(of: try AudioInputs.gather(inputs, list: list, root: root))
         try target.check(inputs: items.map(\.path))
         let batch = MelBatch(analysis: try analysis(),
                              fit: frames.map { FrameFit(frames: $0, crop: crop, seed: seed) },
                              jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, zstd: zstd)
-        let processed = try target.withFrameWriter(keep: { $0 > 0 }) { writer in
+        // an empty part (--shard K/N with N > M) is an empty stream
+        let processed = try target.withFrameWriter(keep: { $0 > 0 || items.isEmpty }) { writer in
             try batch.run(items, to: writer, diagnostics: ToolProcess.diagnostics(quiet: quiet),
                           progress: ProgressBar(total: items.count, label: "files", enabled: !quiet))
         }

@@ -22,6 +22,7 @@ struct Mel2Wav: ToolCommand {
               mel a.wav | mel2wav -o a.rec.wav
               mel a.wav | bsq-encode -m model.safetensors | bsq-decode -m model.safetensors | mel2wav -o a.rec.wav
               mel2wav -o rec/ -j 4 dev-clean.mel
+              mel2wav -o rec/ --shard 3/4 dev-clean.mel     # the third of 4 parts of the frames
               mel2wav --iters 100 --format flac < a.mel > a.rec.flac
             """,
         version: KitVersion.text(tool: "mel2wav")
@@ -49,6 +50,8 @@ struct Mel2Wav: ToolCommand {
     var seed: UInt32 = 0
     @Option(help: ArgumentHelp("Scale each output to this peak (default: 0.9 when the frames' dB reference is max, else keep the level).", valueName: "p"))
     var peak: Double?
+
+    @OptionGroup var sharding: ShardOption<ShardFrames>
 
     @Option(name: .shortAndLong, help: ArgumentHelp("Frames processed in parallel (default: the number of cores).", valueName: "n"))
     var jobs: Int?
@@ -79,6 +82,12 @@ struct Mel2Wav: ToolCommand {
         if let peak, !(peak > 0 && peak <= 1) { throw ValidationError("--peak must be > 0 and at most 1 (got \(peak))") }
         if let jobs, jobs <= 0 { throw ValidationError("--jobs must be > 0 (got \(jobs))") }
         try StandardInput.checkReadOnce(inputs)
+        try sharding.checkFrameFiles(inputs)
+        if let text = sharding.text {
+            guard case .folder = OutputTarget(output, folders: true) else {
+                throw ValidationError("--shard \(text) needs -o DIR: each part writes its frames' files into the folder")
+            }
+        }
     }
 
     func run() throws {
@@ -96,7 +105,7 @@ struct Mel2Wav: ToolCommand {
                                  jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, diagnostics: diagnostics)
         if target == .standardOutput { try StandardOutput.checkNotTerminal() }
         if case .folder = target { batch.progress = ProgressBar(counting: "frames", enabled: !quiet) }
-        let (processed, total) = try batch.run(FrameInputs(inputs), to: VocoderBatch.Destination(target))
+        let (processed, total) = try batch.run(try sharding.frames(inputs), to: VocoderBatch.Destination(target))
         try ToolProcess.finishBatch(processed: processed, of: total, quiet: quiet)
     }
 }

@@ -20,7 +20,7 @@ function __bsq-decode_parse_tokens -S
     set -l unparsed_tokens (__bsq-decode_tokens -pc)
     switch $unparsed_tokens[1]
     case 'bsq-decode'
-        __bsq-decode_parse_subcommand -r 1 'm/model=' 'o/output=' 'threads=' 'batch=' 'zstd' 'timing' 'q/quiet' 'force' 'version' 'h/help'
+        __bsq-decode_parse_subcommand -r 1 'm/model=' 'o/output=' 'threads=' 'batch=' 'zstd' 'timing' 'q/quiet' 'shard=' 'force' 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'help'
             __bsq-decode_parse_subcommand -r 1 'version'
@@ -85,6 +85,7 @@ complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_
 complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_options "bsq-decode" timing' -l 'timing' -d 'Report on stderr the time spent in the model: ms per chunk and GFLOP/s.'
 complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_options "bsq-decode" q quiet' -l 'quiet' -s 'q' -d 'Print nothing but errors (no progress on a terminal).'
 complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_positional "bsq-decode" -ge 1' -F
+complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_options "bsq-decode" shard' -l 'shard' -d 'Do only the K-th of N contiguous, balanced parts of the input frames (K from 1, N at most 1000000; frame files, not standard input); bsq-tensor cat of parts 1…N is the whole output.' -rfka ''
 complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_options "bsq-decode" force' -l 'force' -d 'Decode codes even when they were made by another model.'
 complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_options "bsq-decode" version' -l 'version' -d 'Show the version.'
 complete -c 'bsq-decode' -n '__bsq-decode_should_offer_completions_for_flags_or_options "bsq-decode" h help' -s 'h' -l 'help' -d 'Show help information.'

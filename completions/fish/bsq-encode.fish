@@ -20,7 +20,7 @@ function __bsq-encode_parse_tokens -S
     set -l unparsed_tokens (__bsq-encode_tokens -pc)
     switch $unparsed_tokens[1]
     case 'bsq-encode'
-        __bsq-encode_parse_subcommand -r 1 'm/model=' 'o/output=' 'threads=' 'batch=' 'zstd' 'timing' 'q/quiet' 'trim' 'version' 'h/help'
+        __bsq-encode_parse_subcommand -r 1 'm/model=' 'o/output=' 'threads=' 'batch=' 'zstd' 'timing' 'q/quiet' 'shard=' 'trim' 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'help'
             __bsq-encode_parse_subcommand -r 1 'version'
@@ -85,6 +85,7 @@ complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_flags_or_
 complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_flags_or_options "bsq-encode" timing' -l 'timing' -d 'Report on stderr the time spent in the model: ms per chunk and GFLOP/s.'
 complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_flags_or_options "bsq-encode" q quiet' -l 'quiet' -s 'q' -d 'Print nothing but errors (no progress on a terminal).'
 complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_positional "bsq-encode" -ge 1' -F
+complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_flags_or_options "bsq-encode" shard' -l 'shard' -d 'Do only the K-th of N contiguous, balanced parts of the input frames (K from 1, N at most 1000000; frame files, not standard input); bsq-tensor cat of parts 1…N is the whole output.' -rfka ''
 complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_flags_or_options "bsq-encode" trim' -l 'trim' -d 'Write only the covered time patches (those holding mel frames), not the padding of the last chunk.'
 complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_flags_or_options "bsq-encode" version' -l 'version' -d 'Show the version.'
 complete -c 'bsq-encode' -n '__bsq-encode_should_offer_completions_for_flags_or_options "bsq-encode" h help' -s 'h' -l 'help' -d 'Show help information.'

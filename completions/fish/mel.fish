@@ -20,7 +20,7 @@ function __mel_parse_tokens -S
     set -l unparsed_tokens (__mel_tokens -pc)
     switch $unparsed_tokens[1]
     case 'mel'
-        __mel_parse_subcommand -r 1 'list=' 'root=' 'o/output=' 'preset=' 'sample-rate=' '0-n-fft=' 'win-length=' 'hop-length=' '1-n-mels=' 'fmin=' 'fmax=' 'mel-scale=' 'norm=' 'power=' 'center' 'no-center' 'pad-mode=' 'ref=' 'amin=' 'top-db=' 'frames=' 'crop=' 'seed=' 'j/jobs=' 'zstd' 'q/quiet' 'version' 'h/help'
+        __mel_parse_subcommand -r 1 'list=' 'root=' 'o/output=' 'preset=' 'sample-rate=' '0-n-fft=' 'win-length=' 'hop-length=' '1-n-mels=' 'fmin=' 'fmax=' 'mel-scale=' 'norm=' 'power=' 'center' 'no-center' 'pad-mode=' 'ref=' 'amin=' 'top-db=' 'frames=' 'crop=' 'seed=' 'shard=' 'j/jobs=' 'zstd' 'q/quiet' 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'help'
             __mel_parse_subcommand -r 1 'version'
@@ -101,6 +101,7 @@ complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" 
 complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" frames' -l 'frames' -d 'Pad (with the dB floor) or crop every spectrogram to exactly n frames.' -rfka ''
 complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" crop' -l 'crop' -d 'Which frames --frames keeps: start (default), center or random.' -rfka 'start center random'
 complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" seed' -l 'seed' -d 'Seed of --crop random (the crop depends only on the seed and the key).' -rfka ''
+complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" shard' -l 'shard' -d 'Do only the K-th of N contiguous, balanced parts of the input files (K from 1, N at most 1000000); bsq-tensor cat of parts 1…N is the whole output.' -rfka ''
 complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" j jobs' -l 'jobs' -s 'j' -d 'Inputs processed in parallel (default: the number of cores).' -rfka ''
 complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" zstd' -l 'zstd' -d 'Compress payloads with zstd.'
 complete -c 'mel' -n '__mel_should_offer_completions_for_flags_or_options "mel" q quiet' -l 'quiet' -s 'q' -d 'Nothing on stderr but errors: no progress bar (shown only on a terminal), no summary when every input was processed.'

@@ -20,7 +20,7 @@ function __mel2wav_parse_tokens -S
     set -l unparsed_tokens (__mel2wav_tokens -pc)
     switch $unparsed_tokens[1]
     case 'mel2wav'
-        __mel2wav_parse_subcommand -r 1 'o/output=' 'format=' 'vocoder=' 'iters=' 'momentum=' 'init-phase=' 'seed=' 'peak=' 'j/jobs=' 'q/quiet' 'version' 'h/help'
+        __mel2wav_parse_subcommand -r 1 'o/output=' 'format=' 'vocoder=' 'iters=' 'momentum=' 'init-phase=' 'seed=' 'peak=' 'shard=' 'j/jobs=' 'q/quiet' 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'help'
             __mel2wav_parse_subcommand -r 1 'version'
@@ -86,6 +86,7 @@ complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_option
 complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" init-phase' -l 'init-phase' -d 'Initial phase: random (default) or zeros.' -rfka 'random zeros'
 complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" seed' -l 'seed' -d 'Seed of the random initial phase: numpy\'s RandomState(seed), as librosa\'s random_state (default 0).' -rfka ''
 complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" peak' -l 'peak' -d 'Scale each output to this peak (default: 0.9 when the frames\' dB reference is max, else keep the level).' -rfka ''
+complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" shard' -l 'shard' -d 'Do only the K-th of N contiguous, balanced parts of the input frames (K from 1, N at most 1000000; frame files, not standard input); bsq-tensor cat of parts 1…N is the whole output.' -rfka ''
 complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" j jobs' -l 'jobs' -s 'j' -d 'Frames processed in parallel (default: the number of cores).' -rfka ''
 complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" q quiet' -l 'quiet' -s 'q' -d 'Nothing on stderr but errors: no warnings, no summary when every frame was made.'
 complete -c 'mel2wav' -n '__mel2wav_should_offer_completions_for_flags_or_options "mel2wav" version' -l 'version' -d 'Show the version.'

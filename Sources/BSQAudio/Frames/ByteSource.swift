@@ -4,7 +4,8 @@ import Glibc
 import Darwin
 #endif
 
-/// Buffered reads from a file descriptor that never seek: a pipe works as well as a file.
+/// Buffered reads from a file descriptor that never seek (but `skip` may, on a
+/// regular file): a pipe works as well as a file.
 public final class ByteSource {
     public let fd: Int32
     public let name: String
@@ -79,6 +80,30 @@ public final class ByteSource {
             }
         }
         offset += done
+        return done
+    }
+
+    /// Passes over `count` bytes without reading them where the input can seek
+    /// (a regular file); returns how many were passed, fewer only at the end of input.
+    public func skip(_ count: Int) throws -> Int {
+        let buffered = min(end - start, count)
+        start += buffered
+        var done = buffered
+        var st = stat()
+        if done < count, fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG {
+            let here = lseek(fd, 0, SEEK_CUR)
+            if here >= 0 {
+                let k = min(count - done, max(0, Int(st.st_size) - Int(here)))
+                if lseek(fd, off_t(k), SEEK_CUR) >= 0 { done += k }
+            }
+        }
+        offset += done
+        var scratch = [UInt8](repeating: 0, count: min(count - done, 1 << 16))
+        while done < count {
+            let n = try scratch.withUnsafeMutableBytes { try read(into: $0.baseAddress!, count: min($0.count, count - done)) }
+            if n == 0 { break }
+            done += n
+        }
         return done
     }
 

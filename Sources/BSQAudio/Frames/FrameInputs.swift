@@ -15,6 +15,40 @@ public struct FrameInputs {
 
     public init(_ paths: [String]) { self.paths = paths.isEmpty ? ["-"] : paths }
 
+    /// The part of the frames read (`select`): nil for all of them.
+    public private(set) var part: Part?
+
+    /// A part of the inputs' frames, found by counting them.
+    public struct Part: Sendable {
+        public let shard: Shard
+        /// Frames in each path, in order.
+        public let counts: [Int]
+        /// Frames in all the paths.
+        public var total: Int { counts.reduce(0, +) }
+        /// Indices, in the whole sequence, of the frames read.
+        public var range: Range<Int> { shard.range(of: total) }
+    }
+
+    /// Reads only `shard`'s part of the frames (`Shard.range` of all the paths'
+    /// frames), which keep their indices in the whole sequence. Counts the
+    /// frames first, a pass over their headers that seeks past payloads:
+    /// the paths must be files that can be read twice, not standard input or a pipe.
+    public mutating func select(_ shard: Shard) throws {
+        var counts: [Int] = []
+        for path in paths {
+            let source = try ByteSource(path: path)
+            var st = stat()
+            guard path != "-", fstat(source.fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+                throw BSQError("--shard \(shard): \(path == "-" ? "standard input" : path) cannot be read twice (once to count its frames): give frame files")
+            }
+            let r = FrameReader(source)
+            var n = 0
+            while try r.skipNext() { n += 1 }
+            counts.append(n)
+        }
+        part = Part(shard: shard, counts: counts)
+    }
+
     /// Frames never come from a terminal: say so instead of waiting for them.
     public func checkStandardInput() throws {
         if paths.contains("-"), isatty(0) != 0 {
@@ -26,12 +60,19 @@ public struct FrameInputs {
     public func forEachStored(_ body: (StoredFrame, Int) throws -> Void) throws {
         try checkStandardInput()
         let read = FrameQueue(limit: bufferBytes), checked = FrameQueue(limit: bufferBytes)
-        let paths = self.paths
+        let paths = self.paths, part = self.part
+        let wanted = part?.range ?? 0..<Int.max
         _ = WorkerThread(stackSize: 1 << 20) {
             do {
-                for path in paths {
+                var index = 0
+                for (k, path) in paths.enumerated() {
+                    // a file wholly before the part is not opened again
+                    if let part, index + part.counts[k] <= wanted.lowerBound { index += part.counts[k]; continue }
+                    if index >= wanted.upperBound { break }
                     let r = try FrameReader(path: path)
-                    while let f = try r.nextUnverified() {
+                    while index < wanted.lowerBound, try r.skipNext() { index += 1 }
+                    while index < wanted.upperBound, let f = try r.nextUnverified() {
+                        index += 1
                         guard read.put(.frame(f, r)) else { return }
                     }
                 }
@@ -58,7 +99,7 @@ public struct FrameInputs {
             read.cancel()
             checker.join()
         }
-        var index = 0
+        var index = wanted.lowerBound
         while let item = checked.take() {
             switch item {
             case .frame(let f, _):

@@ -85,6 +85,29 @@ public final class FrameReader {
     /// The next frame with every header field checked but its CRC not yet
     /// (so that reading and checking can run on different threads).
     public func nextUnverified() throws -> StoredFrame? {
+        guard let h = try nextHeader(parseMeta: true) else { return nil }
+        let payload = try readPayload(h.stored, frame: h.at)
+        var crcBytes: UInt32 = 0
+        try readExactly(4, into: &crcBytes, frame: h.at)
+        let crc = UInt32(littleEndian: crcBytes)
+        return StoredFrame(dtype: h.dtype, dims: h.dims, meta: h.meta, zstd: h.zstd, head: h.head, payload: payload, crc: crc, offset: h.at, stream: source.name)
+    }
+
+    /// Passes over the next frame, reading its header (every field but the
+    /// metadata checked) and seeking past its payload where the stream can
+    /// seek: a cheap count of frames. False at the end of the stream.
+    public func skipNext() throws -> Bool {
+        guard let h = try nextHeader(parseMeta: false) else { return false }
+        if try source.skip(h.stored + 4) < h.stored + 4 { throw fail("stream ends inside a frame", h.at) }
+        return true
+    }
+
+    private struct Header {
+        var dtype: DType, dims: [Int], meta: JSONObject, zstd: Bool, head: [UInt8], stored: Int, at: Int
+    }
+
+    /// A frame's header up to and including `payload_len`, checked.
+    private func nextHeader(parseMeta: Bool) throws -> Header? {
         if try source.atEnd() { return nil }
         let at = source.offset
         var head = try readBytes(12, frame: at)
@@ -117,14 +140,16 @@ public final class FrameReader {
 
         let metaBytes = try readBytes(metaLen, frame: at)
         head += metaBytes
-        let meta: JSONObject
-        do {
-            guard case .object(let o) = try JSONValue.parse(metaBytes) else {
-                throw fail("metadata is not a JSON object", at)
+        var meta = JSONObject()
+        if parseMeta {
+            do {
+                guard case .object(let o) = try JSONValue.parse(metaBytes) else {
+                    throw fail("metadata is not a JSON object", at)
+                }
+                meta = o
+            } catch let e as JSONValue.ParseError {
+                throw fail("metadata is not a JSON object (\(e))", at)
             }
-            meta = o
-        } catch let e as JSONValue.ParseError {
-            throw fail("metadata is not a JSON object (\(e))", at)
         }
 
         let lenBytes = try readBytes(8, frame: at)
@@ -144,11 +169,7 @@ public final class FrameReader {
                 throw fail("payload of \(stored) bytes, expected \(expected) for \(dtype.name) \(dims)", at)
             }
         }
-        let payload = try readPayload(Int(stored), frame: at)
-        var crcBytes: UInt32 = 0
-        try readExactly(4, into: &crcBytes, frame: at)
-        let crc = UInt32(littleEndian: crcBytes)
-        return StoredFrame(dtype: dtype, dims: dims, meta: meta, zstd: zstd, head: head, payload: payload, crc: crc, offset: at, stream: source.name)
+        return Header(dtype: dtype, dims: dims, meta: meta, zstd: zstd, head: head, stored: Int(stored), at: at)
     }
 
     /// Reads a payload; a large one is read in growing pieces so that a stream
