@@ -121,6 +121,8 @@ final class TokenTextCLITests: XCTestCase {
             ("{\"key\":\"a\",\"tokens\":[1,2,3,4,5,6,7,8]\n", ["--format", "jsonl"], "-:1: not JSON"),
             ("{\"key\":\"a\\tb\",\"tokens\":[1,2,3,4,5,6,7,8]}\n", ["--format", "jsonl"], "-:1: key \"a\\tb\" holds a tab"),
             ("{\"key\":\"a\",\"tokens\":[1,2,3,4,5,6,7,8]}\n", [], "give --format jsonl"),
+            ("{\"key\":\"a\",\"mel\":{\"sam\":true},\"tokens\":[1,2,3,4,5,6,7,8]}\n", ["--format", "jsonl"],
+             "-:1: metadata mel.hop_length must be an integer > 0"),   // the token-text fuzzer's finding: a frame no tool took
             (good, ["--frames", "17"], "-:1: 17 frames take 2 time patches of 16, the line has 1"),
             (good, ["--bits", "65"], "--bits must be from 1 to 64"),
             (good, ["--model-name", "x"], "--model-name and --model-sha256 go together"),

@@ -201,6 +201,8 @@ public struct TokenTextReader {
         var frame = CodesFrame(tokens: tokens, timePatches: rows, freqPatches: freq, bits: bits, frames: frames, covered: covered,
                                model: CodesFrame.Model(name: "", sha256: ""), passing: meta).frame
         frame.meta["model"] = modelValue   // in its place, or none
+        // what the other tools ask of codes (a "mel" without hop_length or sample_rate once passed; the fuzzer's finding)
+        _ = try CodesFrame(frame)
         return frame
     }
 }
