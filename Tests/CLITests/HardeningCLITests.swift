@@ -187,6 +187,9 @@ final class HardeningCLITests: XCTestCase {
             var none: [Float] = []
             try none.withUnsafeMutableBufferPointer { try zeroDim.floats(e, into: $0.baseAddress ?? UnsafeMutablePointer<Float>.allocate(capacity: 1)) }
         }
+        XCTAssertThrowsError(try SafeTensors(path: crashes + "/fuzz-safetensors/byte-count-overflow-f16.safetensors")) {
+            XCTAssertTrue("\($0)".contains("do not fit"), "2^51·4096 F16 elements: their bytes overflow an Int: \($0)")
+        }
         let audio = try Tool.run("mel", ["-o", "/dev/null", crashes + "/fuzz-audio/announced-frames-oom.flac"])
         XCTAssertFalse(audio.signaled || audio.stderr.contains("Fatal error"), audio.stderr)
     }

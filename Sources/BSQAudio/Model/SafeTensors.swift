@@ -69,9 +69,11 @@ public struct SafeTensors {
                 throw bad("entry '\(name)' lacks dtype, shape or data_offsets")
             }
             guard let size = SafeTensors.sizes[dtype] else { throw BSQError("\(path): tensor '\(name)' has unknown dtype \(dtype)") }
+            // the element count fits an Int, and so must its bytes (2^51 F16 elements once overflowed here)
             guard shape.allSatisfy({ $0 >= 0 }), let count = Frame.byteCount(dtype: .u8, dims: shape),
+                  case let (byteCount, false) = count.multipliedReportingOverflow(by: size),
                   off[0] >= 0, off[0] <= off[1], dataStart + off[1] <= bytes.count,
-                  off[1] - off[0] == count * size else {
+                  off[1] - off[0] == byteCount else {
                 throw bad("tensor '\(name)' has shape \(shape) and bytes \(off[0])..<\(off[1]) that do not fit")
             }
             guard off[0] % size == 0 else { throw bad("tensor '\(name)' starts at byte \(off[0]), not a multiple of its \(size)-byte elements") }
