@@ -44,7 +44,7 @@ let package = Package(
             resources: [.copy("Resources/bsq-audio-tiny18.safetensors"), .copy("Resources/bsq-audio-vocos-tiny.safetensors")]
         ),
         .target(name: "BSQAudioCLI", dependencies: ["BSQAudio", argumentParser]),
-        // ONNX export: onnx.pb.swift is generated from onnx.proto (docs/scripts/onnx/generate.sh)
+        // ONNX export: onnx-*.pb.swift are generated from docs/scripts/onnx/onnx-*.proto (generate.sh there)
         .target(name: "BSQONNX", dependencies: ["BSQAudio", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .executableTarget(name: "bsq-tensor", dependencies: tool),
         .executableTarget(name: "mel", dependencies: tool),

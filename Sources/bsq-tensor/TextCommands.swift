@@ -99,12 +99,7 @@ struct FromText: ParsableCommand {
         reader.frames = frames
         if let model {
             let isDefault = model == "default"
-            let checkpoint = try Checkpoint(path: isDefault ? try DefaultModel.path() : model)
-            let c = checkpoint.config
-            if let bits, bits != c.embed_dim { throw BSQError("--bits \(bits), but \(checkpoint.name) makes \(c.embed_dim)-bit tokens") }
-            if let freqPatches, freqPatches != c.nf { throw BSQError("--freq-patches \(freqPatches), but \(checkpoint.name) makes \(c.nf)") }
-            reader.checkpointConfig = c
-            reader.model = CodesFrame.Model(name: checkpoint.name, sha256: checkpoint.sha256, isDefault: isDefault)
+            try reader.use(try Checkpoint(path: isDefault ? try DefaultModel.path() : model), isDefault: isDefault)
         } else if let modelName, let modelSHA256 {
             reader.model = CodesFrame.Model(name: modelName, sha256: modelSHA256.lowercased())
         }

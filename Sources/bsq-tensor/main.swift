@@ -65,25 +65,11 @@ struct Cat: ParsableCommand {
         try StandardOutput.checkNotTerminal()
         let out = StandardOutput.shared
         out.zstd = zstd ?? false
-        var found = Set<String>(), read = 0
-        try FrameInputs(files).forEachStored { f, _ in
-            read += 1
-            if !keys.isEmpty {
-                guard let key = f.meta["key"]?.string, keys.contains(key) else { return }
-                found.insert(key)
-            }
-            if let kind, f.meta["kind"]?.string != kind { return }
-            if let zstd, zstd != f.zstd {
-                try out.write(try f.decode())
-            } else {
-                try out.write(f)
-            }
-        }
-        // a key that matches nothing is a mistake (a typo, keys written another way), not an empty selection
-        let missing = keys.filter { !found.contains($0) }.map { "'\($0)'" }
-        if !missing.isEmpty {
-            throw BSQError("no frame has the key \(missing.joined(separator: ", ")) (\(read) frame\(read == 1 ? "" : "s") read)")
-        }
+        var selection = FrameSelection()
+        selection.keys = keys
+        selection.kind = kind
+        selection.zstd = zstd
+        try selection.copy(FrameInputs(files), to: out)
     }
 }
 

@@ -6,28 +6,10 @@ import XCTest
 /// `MelCepstralDistance` against the PyPI package mel-cepstral-distance 0.0.4
 /// on the pairs of Tests/Fixtures/metrics/make_mcd_fixtures.py.
 final class MelCepstralDistanceTests: XCTestCase {
-    struct Expected: Decodable {
-        struct Case: Decodable {
-            let name: String
-            let ref: String
-            let hyp: String
-            let sample_rate: Int
-            let samples: Int
-            let mcd: Double
-            let penalty: Double
-            let mcd_pad: Double
-            let penalty_pad: Double
-            let mcd_mel80: Double
-        }
-        let cases: [Case]
-    }
-
-    static func cases() throws -> [Expected.Case] {
-        try JSONDecoder().decode(Expected.self, from: Data(contentsOf: Repo.fixture("metrics/mcd_expected.json"))).cases
-    }
+    static func cases() throws -> [MCDCase] { try MCDCase.all() }
 
     /// Both files of a case at its rate, cut to the shorter length (as wav-metrics compares them).
-    static func signals(_ c: Expected.Case) throws -> ([Float], [Float]) {
+    static func signals(_ c: MCDCase) throws -> ([Float], [Float]) {
         var x = try AudioLoader.loadMono(.path(Repo.fixture(c.ref).path), sampleRate: c.sample_rate)
         var y = try AudioLoader.loadMono(.path(Repo.fixture(c.hyp).path), sampleRate: c.sample_rate)
         let n = min(x.count, y.count)

@@ -134,18 +134,3 @@ final class WavMetricsCLITests: XCTestCase {
         assertToolError(try Tool.run("wav-metrics", [Self.fixture(c.ref), Self.fixture("vocoder_default.mel")]), "wav-metrics", contains: "vocoder_default.mel", status: 1)
     }
 }
-
-/// A pair of Tests/Fixtures/metrics/mcd_expected.json.
-struct MCDCase: Decodable {
-    let name: String
-    let ref: String
-    let hyp: String
-    let samples: Int
-    let mcd: Double
-    let mcd_mel80: Double
-
-    static func all() throws -> [MCDCase] {
-        struct File: Decodable { let cases: [MCDCase] }
-        return try JSONDecoder().decode(File.self, from: Data(contentsOf: Repo.fixture("metrics/mcd_expected.json"))).cases
-    }
-}

@@ -5,15 +5,14 @@ that float rounding decides) and reconstructions within 1e-3 dB of
 `bsq-decode`, with several chunks in one dynamic batch."""
 import os
 import subprocess
-import sys
 import tempfile
 import unittest
 
 import numpy as np
 
+from bsq_audio import frames as bsqt
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(REPO, "Tests", "Fixtures"))
-import bsqt  # noqa: E402
 
 BIN = os.environ.get("BSQ_BIN_DIR", os.path.join(REPO, ".build", "release"))
 MODELS = {
@@ -42,7 +41,7 @@ def tool(name, *args, stdin=None):
 
 
 def frames_of(data):
-    return list(bsqt.frames(data))
+    return list(bsqt.iter_frames(data))
 
 
 @unittest.skipIf(onnx is None, "onnx and onnxruntime are not installed (make python-test installs them)")
@@ -125,6 +124,39 @@ class ONNXExportTests(unittest.TestCase):
                 self.check(name)
 
 
+@unittest.skipIf(onnx is None, "onnx is not installed (make python-test installs it)")
+class ONNXSchemaTests(unittest.TestCase):
+    def test_the_kits_schema_is_a_subset_of_onnx_proto(self):
+        """Every message and field of docs/scripts/onnx/onnx-*.proto has its name and number in onnx.proto."""
+        import re
+        folder = os.path.join(REPO, "docs", "scripts", "onnx")
+        checked = 0
+        for name in ("onnx-tensor.proto", "onnx-type.proto", "onnx-graph.proto", "onnx-model.proto"):
+            stack = []
+            with open(os.path.join(folder, name)) as f:
+                for line in f:
+                    line = line.split("//")[0].strip()
+                    if m := re.match(r"(message|enum|oneof) (\w+) \{", line):
+                        stack.append((m.group(1), m.group(2)))
+                    elif line.startswith("}"):
+                        stack.pop()
+                    elif m := re.match(r"(?:optional |repeated )?([\w.]+) (\w+) = (\d+);", line):
+                        messages = [n for kind, n in stack if kind == "message"]
+                        descriptor = getattr(onnx, messages[0]).DESCRIPTOR
+                        for inner in messages[1:]:
+                            descriptor = descriptor.nested_types_by_name[inner]
+                        field = descriptor.fields_by_name.get(m.group(2))
+                        self.assertIsNotNone(field, f"{name}: {'.'.join(messages)}.{m.group(2)}")
+                        self.assertEqual(field.number, int(m.group(3)), f"{name}: {'.'.join(messages)}.{m.group(2)}")
+                        checked += 1
+                    elif m := re.match(r"(\w+) = (\d+);", line):   # an enum value
+                        enums = [n for kind, n in stack if kind == "enum"]
+                        values = getattr(onnx, stack[0][1]).DESCRIPTOR.enum_types_by_name[enums[-1]].values_by_name
+                        self.assertEqual(values[m.group(1)].number, int(m.group(2)), f"{name}: {m.group(1)}")
+                        checked += 1
+        self.assertGreater(checked, 40)
+
+
 def wav_float(path):
     """The samples of a mono float32 WAV written by mel2wav --format wav-float."""
     with open(path, "rb") as f:
@@ -150,7 +182,7 @@ class ONNXVocoderExportTests(unittest.TestCase):
             mels = frames_of(b"".join(tool("mel", "-q", a) for a in AUDIO))
             for meta, mel in mels:
                 wav = os.path.join(tmp, "x.wav")
-                tool("mel2wav", "-q", "--vocoder", vocoder, "--format", "wav-float", "-o", wav, stdin=bsqt.encode(mel, meta))
+                tool("mel2wav", "-q", "--vocoder", vocoder, "--format", "wav-float", "-o", wav, stdin=bsqt.encode_frame(meta, mel))
                 want = wav_float(wav)
                 got = session.run(None, {"mel": mel[None].astype(np.float32)})[0][0]
                 hop = 160

@@ -92,6 +92,7 @@ public enum AudioInputs {
         var base = root ?? listDir
         if root == nil, column != nil, isDirectory(listDir + "/clips") { base = listDir + "/clips" }
         var out: [AudioInput] = []
+        let keyRoot = KeyRoot(base)
         for (i, line) in lines.enumerated() where !line.allSatisfy({ $0 == " " || $0 == "\t" }) {
             var entry = String(line)
             if let column {
@@ -102,7 +103,7 @@ public enum AudioInputs {
                 entry = String(fields[column])
             }
             let path = entry.hasPrefix("/") || base == "." ? entry : base + "/" + entry
-            out.append(AudioInput(path: path, key: key(of: entry, under: base)))
+            out.append(AudioInput(path: path, key: key(of: entry, under: keyRoot)))
         }
         if out.isEmpty { throw BSQError("\(listPath): the list names no files") }
         return out
@@ -116,10 +117,19 @@ public enum AudioInputs {
     /// root is keyed by its file name. So `101/11/a.flac`, `./101//11/a.flac`
     /// and `/data/libri/101/11/a.flac` under the root `/data/libri` all have
     /// the key `101/11/a`, as in a run over the folder itself.
-    public static func key(of entry: String, under root: String) -> String {
+    public static func key(of entry: String, under root: String) -> String { key(of: entry, under: KeyRoot(root)) }
+
+    /// A root of keys; made absolute once, when an absolute entry first needs it.
+    final class KeyRoot {
+        let path: String
+        lazy var absoluteParts = AudioInputs.normalized(AudioInputs.absolute(path))
+        init(_ path: String) { self.path = path }
+    }
+
+    static func key(of entry: String, under root: KeyRoot) -> String {
         var parts: [Substring]
         if entry.hasPrefix("/") {
-            let rootParts = normalized(absolute(root))
+            let rootParts = root.absoluteParts
             parts = normalized(entry)
             guard parts.count > rootParts.count, parts.starts(with: rootParts) else { return dropExtension(fileName(entry)) }
             parts.removeFirst(rootParts.count)

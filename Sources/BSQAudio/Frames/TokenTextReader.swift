@@ -18,6 +18,16 @@ public struct TokenTextReader {
 
     public init() {}
 
+    /// Codes for `checkpoint` (`--model`): its name, sha256 and configuration;
+    /// `bits` and `freqPatches`, when given, must be its own.
+    public mutating func use(_ checkpoint: Checkpoint, isDefault: Bool) throws {
+        let c = checkpoint.config
+        if let bits, bits != c.embed_dim { throw BSQError("--bits \(bits), but \(checkpoint.name) makes \(c.embed_dim)-bit tokens") }
+        if let freqPatches, freqPatches != c.nf { throw BSQError("--freq-patches \(freqPatches), but \(checkpoint.name) makes \(c.nf)") }
+        checkpointConfig = c
+        model = CodesFrame.Model(name: checkpoint.name, sha256: checkpoint.sha256, isDefault: isDefault)
+    }
+
     var config: ModelConfig { checkpointConfig ?? ModelConfig() }
 
     /// The codes frames of every line of `paths`, in order (blank lines are

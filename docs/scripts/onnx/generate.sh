@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Regenerates Sources/BSQONNX/onnx.pb.swift from onnx.proto (this folder), the
-# schema shipped inside the onnx Python package 1.23.2 (onnx/onnx.proto, sha256
-# 547214dd049486a4d5ecbae593e9c72d90b5e8d603944b722eff469e0b5a9cc9), with protoc
+# Regenerates Sources/BSQONNX/onnx-*.pb.swift from onnx-{tensor,type,graph,model}.proto
+# (this folder): the messages and fields of ONNX that the exporter writes, with
+# the names and numbers of onnx.proto, the schema shipped inside the onnx Python
+# package 1.23.2 (kept here as onnx.proto, sha256
+# 547214dd049486a4d5ecbae593e9c72d90b5e8d603944b722eff469e0b5a9cc9;
+# python/tests/test_onnx.py checks every field against it), with protoc
 # from Debian (protobuf-compiler 3.21) and swift-protobuf 1.39.0's plugin:
 #
 #   git clone https://github.com/apple/swift-protobuf && cd swift-protobuf && git checkout 1.39.0
@@ -14,4 +17,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
 : "${PLUGIN:?set PLUGIN to the path of protoc-gen-swift}"
 cd "$here"
-protoc --plugin=protoc-gen-swift="$PLUGIN" --swift_opt=Visibility=Public --swift_out="$repo/Sources/BSQONNX" onnx.proto
+rm -f "$repo"/Sources/BSQONNX/onnx*.pb.swift
+protoc --plugin=protoc-gen-swift="$PLUGIN" --swift_opt=Visibility=Public --swift_out="$repo/Sources/BSQONNX" \
+    onnx-tensor.proto onnx-type.proto onnx-graph.proto onnx-model.proto
