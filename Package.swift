@@ -36,6 +36,7 @@ let package = Package(
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
         .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .target(
             name: "BSQAudio",
             dependencies: [
@@ -50,7 +51,9 @@ let package = Package(
         .executableTarget(name: "mel", dependencies: tool),
         .executableTarget(name: "bsq-encode", dependencies: tool),
         .executableTarget(name: "bsq-decode", dependencies: tool),
-        .executableTarget(name: "bsq-train", dependencies: tool + ["BSQONNX"]),
+        // data-parallel training: only bsq-train links MPI
+        .target(name: "BSQMPI", dependencies: ["BSQAudio", "CMPI"]),
+        .executableTarget(name: "bsq-train", dependencies: tool + ["BSQONNX", "BSQMPI"]),
         .executableTarget(name: "specaug", dependencies: tool),
         .executableTarget(name: "spec-metrics", dependencies: tool),
         .executableTarget(name: "bsq-plot", dependencies: tool),

@@ -18,6 +18,7 @@ extension ToolCommand {
             var command = try parseAsRoot()
             try command.run()
             try ToolProcess.finish()
+            ToolProcess.leaving?()
         } catch let e as BSQError {
             ToolProcess.fail(e.message)
         } catch is BrokenPipe {

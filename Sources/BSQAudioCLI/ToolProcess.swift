@@ -44,16 +44,25 @@ public enum ToolProcess {
     public static func end(status: Int32) -> Never {
         TemporaryFiles.removeAll()
         try? StandardOutput.shared.flush()
+        leaving?()
         Glibc.exit(status)
     }
 
-    /// Prints `tool: message` and exits with `status`, removing temporary files first.
+    /// Prints `tool: message` and exits with `status`, removing temporary files
+    /// first (through `failure` when set: a process of an MPI job ends the job).
     public static func fail(_ message: String, status: Int32 = 1) -> Never {
         TemporaryFiles.removeAll()
         try? StandardOutput.shared.flush()
+        if let failure { failure(message, status) }
         FileHandleStderr.write("\(name): \(message)\n")
         Glibc.exit(status)
     }
+
+    /// Instead of printing a failure's line and exiting: a data-parallel
+    /// trainer prints it once and aborts every process of its job.
+    nonisolated(unsafe) public static var failure: ((_ message: String, _ status: Int32) -> Never)?
+    /// Runs before the tool exits without failing (an MPI process leaves its job).
+    nonisolated(unsafe) public static var leaving: (() -> Void)?
 
     /// Prints an error line about one input of a batch without stopping.
     public static func report(_ message: String) {
@@ -94,13 +103,14 @@ public enum ToolProcess {
 extension ToolProcess {
     /// Reports how a training run ended (`step N of M: saved FILE`, and the
     /// BLAS profile when asked for); an interrupted one exits with 128 + the signal.
-    public static func finishRun(_ outcome: Trainer.Outcome, step: Int, of steps: Int, directory: String, quiet: Bool) {
+    /// A process of a data-parallel run other than rank 0 says nothing (`silent`).
+    public static func finishRun(_ outcome: Trainer.Outcome, step: Int, of steps: Int, directory: String, quiet: Bool, silent: Bool = false) {
         switch outcome {
         case .finished(let saved):
-            if !quiet { report("step \(step) of \(steps): saved \(saved)") }
-            if let profile = BLAS.profileSummary { report(profile) }
+            if !quiet && !silent { report("step \(step) of \(steps): saved \(saved)") }
+            if let profile = BLAS.profileSummary, !silent { report(profile) }
         case .interrupted(let signal, let saved):
-            report("interrupted at step \(step); saved \(saved) (continue with --resume \(directory))")
+            if !silent { report("interrupted at step \(step); saved \(saved) (continue with --resume \(directory))") }
             end(status: 128 + signal)
         }
     }

@@ -48,6 +48,9 @@ struct Vocoder: ParsableCommand {
     }
 
     func run() throws {
+        guard try Distributed.join().size == 1 else {
+            throw BSQError("bsq-train vocoder trains in one process; start it without mpirun (bsq-train train is the data-parallel trainer)")
+        }
         let state: VocoderState
         let directory = Trainer.folder(output: options.output, resuming: options.resume)
         if let resume = options.resume {

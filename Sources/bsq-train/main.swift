@@ -112,6 +112,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        let all = try Distributed.join()
         let state: TrainingState
         let directory = Trainer.folder(output: options.output, resuming: options.resume)
         if let resume = options.resume {
@@ -126,12 +127,15 @@ struct Train: ParsableCommand {
                 state = TrainingState(run: run)
             }
         }
+        try Distributed.check(state.run, on: all)
         let trainer = try Trainer(state: state, operands: options.data, lists: options.lists, root: options.root, val: options.val,
-                                  directory: directory, log: options.log, threads: options.threads)
-        trainer.progress = ProgressBar(total: state.run.train.steps, label: "steps", enabled: !options.quiet)
-        if let plot = options.plot { trainer.plotCurves(into: plot) }
+                                  directory: directory, log: options.log, threads: options.threads, collective: all)
+        let writer = all.rank == 0
+        trainer.progress = ProgressBar(total: state.run.train.steps, label: "steps", enabled: !options.quiet && writer)
+        if let plot = options.plot, writer { trainer.plotCurves(into: plot) }
         ToolProcess.deferInterrupts()
-        ToolProcess.finishRun(try trainer.run(resumed: options.resume != nil), step: state.step, of: state.run.train.steps, directory: directory, quiet: options.quiet)
+        ToolProcess.finishRun(try trainer.run(resumed: options.resume != nil), step: state.step, of: state.run.train.steps, directory: directory,
+                              quiet: options.quiet, silent: !writer)
     }
 }
 

@@ -59,6 +59,16 @@ public struct SpecMetrics: Sendable, Equatable {
     }
 
     /// Pools another utterance's sums into these.
+    /// The sums as numbers (frames, values, then the five sums in their order
+    /// above), as data-parallel validation gathers them; `init(sums:)` reads them back.
+    public var sums: [Double] { [Double(frames), Double(values), squaredError, absoluteError, frameLSD, refPower, powerError] }
+
+    public init(sums s: [Double]) {
+        precondition(s.count == 7, "7 sums")
+        frames = Int(s[0]); values = Int(s[1])
+        squaredError = s[2]; absoluteError = s[3]; frameLSD = s[4]; refPower = s[5]; powerError = s[6]
+    }
+
     public mutating func merge(_ o: SpecMetrics) {
         frames += o.frames
         values += o.values

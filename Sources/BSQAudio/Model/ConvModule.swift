@@ -59,7 +59,7 @@ public struct ConvModule: Sendable {
         let w = pass.weights
         BatchNorm.training(out, x, rows: pass.rows, channels: width, weight: w[bnWeight], bias: w[bnBias],
                            runningMean: pass.running.map { $0[runningMean] }, runningVariance: pass.running.map { $0[runningVar] },
-                           mean: stats.mean, rstd: stats.rstd)
+                           mean: stats.mean, rstd: stats.rstd, across: pass.across)
     }
 
     /// Inference BatchNorm of one block of rows, in place.
@@ -71,6 +71,6 @@ public struct ConvModule: Sendable {
     func batchNormBackward(_ b: Backward, dx: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, x: UnsafePointer<Float>,
                            stats: RowStats) {
         BatchNorm.trainingBackward(dx: dx, dweight: b.grads[bnWeight], dbias: b.grads[bnBias], dout: dout, x: x, weight: b.w[bnWeight],
-                                   mean: stats.mean, rstd: stats.rstd, rows: b.pass.rows, channels: width)
+                                   mean: stats.mean, rstd: stats.rstd, rows: b.pass.rows, channels: width, across: b.pass.across)
     }
 }

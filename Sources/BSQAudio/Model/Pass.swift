@@ -15,6 +15,8 @@ public struct Pass {
     public let training: Bool
     /// Where training BatchNorm updates its running statistics (nil: leave them, as when recomputing).
     public var running: ParameterBuffer?
+    /// The processes whose rows training BatchNorm takes its statistics over (nil: this one's).
+    public var across: Collective?
 
     public init(config: ModelConfig, weights: Weights, batch: Int, threads: Int, arena: Arena, scratch: Arena? = nil,
                 training: Bool, running: ParameterBuffer? = nil) {

@@ -17,16 +17,23 @@ public enum BatchNorm {
     /// Training mode: normalizes with the statistics of all `rows` (biased
     /// variance), and updates the running ones as PyTorch does (momentum 0.1,
     /// unbiased variance) unless they are nil (a forward run again for the
-    /// backward). `mean`/`rstd` [channels] are the backward's cache.
+    /// backward). `mean`/`rstd` [channels] are the backward's cache. With
+    /// `across`, the statistics are those of the rows of all its processes
+    /// (PyTorch's SyncBatchNorm).
     public static func training(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, channels: Int,
                                 weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                 runningMean: UnsafeMutablePointer<Float>?, runningVariance: UnsafeMutablePointer<Float>?,
-                                mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>, momentum: Float = 0.1) {
+                                mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>, momentum: Float = 0.1,
+                                across: Collective? = nil) {
         var sum = [Double](repeating: 0, count: channels), sq = [Double](repeating: 0, count: channels)
         for r in 0..<rows {
             for c in 0..<channels { let v = Double(x[r * channels + c]); sum[c] += v; sq[c] += v * v }
         }
-        let n = Double(rows)
+        var n = Double(rows)
+        if let across, across.size > 1 {
+            let all = across.sum(sum + sq + [n])
+            sum = Array(all[0..<channels]); sq = Array(all[channels..<(2 * channels)]); n = all[2 * channels]
+        }
         for c in 0..<channels {
             let m = sum[c] / n, v = max(sq[c] / n - m * m, 0)
             mean[c] = Float(m)
@@ -45,9 +52,11 @@ public enum BatchNorm {
 
     /// Accumulates the gradients of `training` (x̂ = (x − mean)·rstd, g = weight ⊙ dout):
     ///     dx += rstd·(g − mean_rows(g) − x̂·mean_rows(g ⊙ x̂)),  dweight += Σ x̂ ⊙ dout,  dbias += Σ dout
+    /// (the row means over all processes of `across`; dweight and dbias hold this process's part).
     public static func trainingBackward(dx: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>,
                                         dout: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                        mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, rows: Int, channels: Int) {
+                                        mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, rows: Int, channels: Int,
+                                        across: Collective? = nil) {
         var gMean = [Double](repeating: 0, count: channels), gnMean = [Double](repeating: 0, count: channels)
         for r in 0..<rows {
             for c in 0..<channels {
@@ -59,7 +68,12 @@ public enum BatchNorm {
                 gnMean[c] += Double(weight[c] * dout[i] * n)
             }
         }
-        for c in 0..<channels { gMean[c] /= Double(rows); gnMean[c] /= Double(rows) }
+        var n = Double(rows)
+        if let across, across.size > 1 {
+            let all = across.sum(gMean + gnMean + [n])
+            gMean = Array(all[0..<channels]); gnMean = Array(all[channels..<(2 * channels)]); n = all[2 * channels]
+        }
+        for c in 0..<channels { gMean[c] /= n; gnMean[c] /= n }
         for r in 0..<rows {
             for c in 0..<channels {
                 let i = r * channels + c

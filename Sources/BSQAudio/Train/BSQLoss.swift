@@ -25,6 +25,10 @@ public struct BSQLoss: Sendable {
     public var threads = 1
     /// Groups of more bits than this take the factored path (`factoredGroupEntropies`).
     public var factorAbove = 12
+    /// The processes whose tokens together make the batch (data-parallel
+    /// training): means are over all their tokens, the codebook mean too, and
+    /// the gradients are each process's part of the whole batch's (nil: this one's).
+    public var across: Collective?
 
     public init(bits: Int, groupSize: Int, analytical: Bool) {
         self.bits = bits
@@ -47,38 +51,45 @@ public struct BSQLoss: Sendable {
     }
 
     /// L_q and its terms for u [n, L]; `du` (optional) receives ∂L_q/∂u.
+    /// With `across`, n is this process's share of the tokens.
     public func quantizer(_ u: UnsafePointer<Float>, tokens n: Int, du: UnsafeMutablePointer<Float>?) -> QuantizerTerms {
         let L = bits, a = 1 / Double(L).squareRoot()
+        let N = across.map { Int($0.sum(Double(n))) } ?? n      // tokens of the whole batch
         var t = QuantizerTerms()
         var g = [Double](repeating: 0, count: n * L)      // ∂L_q/∂u in double
         // commitment: (q − u)² with q a constant
         for i in 0..<(n * L) {
             let q = u[i] > 0 ? a : -a, d = q - Double(u[i])
             t.commit += d * d
-            g[i] += beta * -2 * d / Double(n)
+            g[i] += beta * -2 * d / Double(N)
         }
-        t.commit /= Double(n)
         let ent = zeta / invTemp
         if analytical {
             // p = σ(−4·u·τ/√L) per bit
             let k = -4 * invTemp * a
             var pMean = [Double](repeating: 0, count: L)
             var p = [Double](repeating: 0, count: n * L)
-            for i in 0..<(n * L) { p[i] = 1 / (1 + exp(-k * Double(u[i]))); pMean[i % L] += p[i] / Double(n) }
+            for i in 0..<(n * L) { p[i] = 1 / (1 + exp(-k * Double(u[i]))); pMean[i % L] += p[i] / Double(N) }
+            if let across { pMean = across.sum(pMean) }
             for i in 0..<(n * L) {
                 let (h, dh) = BSQLoss.binaryEntropy(p[i])
-                t.hPerSample += h / Double(n)
+                t.hPerSample += h / Double(N)
                 let (_, dhc) = BSQLoss.binaryEntropy(pMean[i % L])
-                let dp = ent * (gamma0 * dh / Double(n) - gamma * dhc / Double(n))
+                let dp = ent * (gamma0 * dh / Double(N) - gamma * dhc / Double(N))
                 g[i] += dp * p[i] * (1 - p[i]) * k
             }
             for j in 0..<L { t.hCodebook += BSQLoss.binaryEntropy(pMean[j]).0 }
         } else {
-            let r = groupEntropies(u, tokens: n, scale: ent)
+            let r = groupEntropies(u, tokens: n, total: N, scale: ent)
             t.hPerSample = r.hPerSample
             t.hCodebook = r.hCodebook
             for i in 0..<(n * L) { g[i] += r.grad[i] }
         }
+        if let across, across.size > 1 {
+            let sums = across.sum([t.commit, t.hPerSample])
+            t.commit = sums[0]; t.hPerSample = sums[1]
+        }
+        t.commit /= Double(N)
         t.lq = beta * t.commit + ent * (gamma0 * t.hPerSample - gamma * t.hCodebook)
         if let du { for i in 0..<(n * L) { du[i] = Float(g[i]) } }
         return t
@@ -92,10 +103,11 @@ public struct BSQLoss: Sendable {
     /// blocks of tokens on `threads` workers: the softmax over the 2^G codebook
     /// entries of each group (and the block's share of the mean), then, with the
     /// mean known, each token's gradient back through the softmax. Groups above
-    /// `factorAbove` bits take `factoredGroupEntropies`.
-    func groupEntropies(_ u: UnsafePointer<Float>, tokens n: Int, scale ent: Double)
+    /// `factorAbove` bits take `factoredGroupEntropies`. Of the N tokens of
+    /// the whole batch this process holds n; H_ps is its share of the mean.
+    func groupEntropies(_ u: UnsafePointer<Float>, tokens n: Int, total N: Int, scale ent: Double)
         -> (hPerSample: Double, hCodebook: Double, grad: [Double]) {
-        if groupSize > factorAbove && groupSize >= 6 { return factoredGroupEntropies(u, tokens: n, scale: ent) }
+        if groupSize > factorAbove && groupSize >= 6 { return factoredGroupEntropies(u, tokens: n, total: N, scale: ent) }
         let L = bits, G = groupSize, groups = L / G, C = 1 << G
         let s = 2 * invTemp / Double(L).squareRoot()   // logits 2τ⟨u, C_c⟩ with C_c = ±1/√L
         let blockSize = BSQLoss.entropyBlock, blocks = (n + blockSize - 1) / blockSize
@@ -111,13 +123,13 @@ public struct BSQLoss: Sendable {
                         for gi in 0..<groups {
                             let p = pr + (r * groups + gi) * C, m = pm + (b * groups + gi) * C
                             BSQLoss.groupSoftmax(u + r * L + gi * G, bits: G, scale: s, into: p)
-                            for c in 0..<C { m[c] += p[c] / Double(n) }
+                            for c in 0..<C { m[c] += p[c] / Double(N) }
                         }
                     }
                 }
             }
         }
-        let (hCodebook, dhm) = BSQLoss.codebookEntropy(partialMean, blocks: blocks)
+        let (hCodebook, dhm) = BSQLoss.codebookEntropy(partialMean, blocks: blocks, across: across)
         prob.withUnsafeBufferPointer { pb in
             grad.withUnsafeMutableBufferPointer { gb in
                 partialH.withUnsafeMutableBufferPointer { hb in
@@ -133,7 +145,7 @@ public struct BSQLoss: Sendable {
                                     let lp = log(p[c] + 1e-8)
                                     h -= p[c] * lp
                                     let dhp = -(lp + p[c] / (p[c] + 1e-8))
-                                    dprob[c] = ent * (gamma0 * dhp - gamma * dhm[gi * C + c]) / Double(n)
+                                    dprob[c] = ent * (gamma0 * dhp - gamma * dhm[gi * C + c]) / Double(N)
                                 }
                                 BSQLoss.groupSoftmaxBackward(p, dprob, bits: G, scale: s, into: gr + r * L + gi * G)
                             }
@@ -143,15 +155,17 @@ public struct BSQLoss: Sendable {
                 }
             }
         }
-        return (partialH.reduce(0, +) / Double(n), hCodebook, grad)
+        return (partialH.reduce(0, +) / Double(N), hCodebook, grad)
     }
 
     /// The codebook mean (the blocks' shares of it, `partial`, added in block
-    /// order), H_cb = −Σ m·ln(m + ε) and ∂H_cb/∂m = −(ln(m + ε) + m/(m + ε)).
-    static func codebookEntropy(_ partial: [Double], blocks: Int) -> (h: Double, dh: [Double]) {
+    /// order, then over the processes `across`), H_cb = −Σ m·ln(m + ε) and
+    /// ∂H_cb/∂m = −(ln(m + ε) + m/(m + ε)).
+    static func codebookEntropy(_ partial: [Double], blocks: Int, across: Collective? = nil) -> (h: Double, dh: [Double]) {
         let size = partial.count / max(blocks, 1)
         var mean = [Double](repeating: 0, count: size)
         for b in 0..<blocks { for i in 0..<size { mean[i] += partial[b * size + i] } }
+        if let across { mean = across.sum(mean) }
         var h = 0.0
         for m in mean { h -= m * log(m + 1e-8) }
         return (h, mean.map { -(log($0 + 1e-8) + $0 / ($0 + 1e-8)) })
@@ -196,9 +210,11 @@ public struct BSQLoss: Sendable {
 
     /// The L1 over the rows [rows, cols] (patches) where `mask` is set, as
     /// masked pre-training's `mask_loss masked` takes it; dy is 0 on the other rows.
+    /// With `across`, over the masked rows of all its processes.
     public static func l1(_ y: UnsafePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, cols: Int, mask: UnsafePointer<Bool>,
-                          dy: UnsafeMutablePointer<Float>) -> Double {
-        let n = (0..<rows).reduce(0) { $0 + (mask[$1] ? cols : 0) }
+                          dy: UnsafeMutablePointer<Float>, across: Collective? = nil) -> Double {
+        var n = (0..<rows).reduce(0) { $0 + (mask[$1] ? cols : 0) }
+        if let across { n = Int(across.sum(Double(n))) }
         guard n > 0 else { dy.initialize(repeating: 0, count: rows * cols); return 0 }
         var s = 0.0
         let inv = 1 / Float(n)
@@ -211,18 +227,23 @@ public struct BSQLoss: Sendable {
                 dy[i] = (y[i] < -1 || y[i] > 1 || d == 0) ? 0 : (d > 0 ? inv : -inv)
             }
         }
+        if let across { s = across.sum(s) }
         return s / Double(n)
     }
 
-    /// mean |clamp(y, −1, 1) − x| and (optional) its gradient in y (0 outside [−1, 1]).
-    public static func l1(_ y: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count: Int, dy: UnsafeMutablePointer<Float>?) -> Double {
+    /// mean |clamp(y, −1, 1) − x| and (optional) its gradient in y (0 outside [−1, 1]);
+    /// with `across`, the mean over the values of all its processes.
+    public static func l1(_ y: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count: Int, dy: UnsafeMutablePointer<Float>?,
+                          across: Collective? = nil) -> Double {
         var s = 0.0
-        let inv = 1 / Float(count)
+        let total = across.map { Int($0.sum(Double(count))) } ?? count
+        let inv = 1 / Float(total)
         for i in 0..<count {
             let c = min(max(y[i], -1), 1), d = c - x[i]
             s += Double(abs(d))
             if let dy { dy[i] = (y[i] < -1 || y[i] > 1 || d == 0) ? 0 : (d > 0 ? inv : -inv) }
         }
-        return s / Double(count)
+        if let across { s = across.sum(s) }
+        return s / Double(total)
     }
 }

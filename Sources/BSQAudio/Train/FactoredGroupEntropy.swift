@@ -18,7 +18,7 @@ import Foundation
 ///   pairs (the ε keeps it from splitting into H(a) + H(b)), eight pairs at a time
 ///   in single precision with their gradients in the same pass.
 extension BSQLoss {
-    func factoredGroupEntropies(_ u: UnsafePointer<Float>, tokens n: Int, scale ent: Double)
+    func factoredGroupEntropies(_ u: UnsafePointer<Float>, tokens n: Int, total N: Int, scale ent: Double)
         -> (hPerSample: Double, hCodebook: Double, grad: [Double]) {
         let L = bits, G = groupSize, groups = L / G
         let G1 = G / 2, G2 = G - G1, C1 = 1 << G1, C2 = 1 << G2
@@ -53,19 +53,19 @@ extension BSQLoss {
                         for c in 0..<C2 { dB[(gi * n + r) * C2 + c] = gb[c] }
                     }
                     // this block's share of the mean: aᵀ·b / N
-                    BLAS.dgemm(transA: true, m: C1, n: C2, k: rows, alpha: 1 / Double(n),
+                    BLAS.dgemm(transA: true, m: C1, n: C2, k: rows, alpha: 1 / Double(N),
                                a: A + (gi * n + r0) * C1, b: B + (gi * n + r0) * C2,
                                c: PM + (blk * groups + gi) * C1 * C2)
                 }
                 hb[blk] = h
             }
         }}}}}}
-        let (hCodebook, dhm) = BSQLoss.codebookEntropy(partialMean, blocks: blocks)
+        let (hCodebook, dhm) = BSQLoss.codebookEntropy(partialMean, blocks: blocks, across: across)
         a.withUnsafeBufferPointer { ab in b.withUnsafeBufferPointer { bb in
         da.withUnsafeMutableBufferPointer { dab in db.withUnsafeMutableBufferPointer { dbb in
         dhm.withUnsafeBufferPointer { db_ in grad.withUnsafeMutableBufferPointer { gr in
             let A = ab.baseAddress!, B = bb.baseAddress!, dA = dab.baseAddress!, dB = dbb.baseAddress!, D = db_.baseAddress!
-            let inv = 1 / Double(n)
+            let inv = 1 / Double(N)
             Parallel.forEach(blocks, threads: threads) { blk, _ in
                 let r0 = blk * blockSize, rows = min(n, r0 + blockSize) - r0
                 for gi in 0..<groups {
@@ -87,7 +87,7 @@ extension BSQLoss {
                 }
             }
         }}}}}}
-        return (partialH.reduce(0, +) / Double(n), hCodebook, grad)
+        return (partialH.reduce(0, +) / Double(N), hCodebook, grad)
     }
 
     /// −Σ_{c₁,c₂} x·ln(x + ε), x = a[c₁]·b[c₂], and its gradients in a and b:

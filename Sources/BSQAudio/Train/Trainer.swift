@@ -15,6 +15,10 @@ public final class Trainer {
     /// Where the steps done are shown (nil: nowhere).
     public var progress: ProgressDisplay?
     public var plot: ((String) throws -> Void)?
+    /// The processes of a data-parallel run: each takes its part of every
+    /// batch and of the held-out set; rank 0 alone writes the log, the plot
+    /// and the checkpoints. `SingleProcess`: a run in this process alone.
+    public var collective: Collective = SingleProcess()
     private var log: RunLog?
 
     /// Checkpoint file of `step` in the run folder.
@@ -64,17 +68,19 @@ public final class Trainer {
     @discardableResult
     public func run(resumed: Bool) throws -> Outcome {
         let t = state.run.train, c = state.run.model
-        log = try RunLog(path: logPath, keepingUpTo: resumed ? state.step : nil, stale: logPath == directory + "/log.jsonl")
+        let all = collective, writer = all.rank == 0, part = all.part(of: t.batch)
+        if writer { log = try RunLog(path: logPath, keepingUpTo: resumed ? state.step : nil, stale: logPath == directory + "/log.jsonl") }
         defer { log?.close() }
-        let step = TrainingStep(config: c, batch: t.batch, recompute: t.recompute, threads: threads)
+        let step = TrainingStep(config: c, batch: part.count, recompute: t.recompute, threads: threads)
         step.loss = t.loss(c)
         step.loss.threads = threads
         step.maskedLossOnly = t.maskedLossOnly
+        if all.size > 1 { step.across = all }
         if state.run.disc.enabled {
             step.adversarial = AdversarialStep(model: c, config: state.run.disc, batch: t.batch, threads: threads)
         }
         var discGrads = [Float](repeating: 0, count: state.discriminator?.layout.count ?? 0)
-        let prefetch = BatchPrefetcher(data, batch: t.batch, from: state.step)
+        let prefetch = BatchPrefetcher(data, batch: t.batch, part: part, from: state.step)
         defer { prefetch.stop() }
         var grads = [Float](repeating: 0, count: state.layout.count)
         var windowStart = Date(), windowSteps = 0
@@ -87,7 +93,7 @@ public final class Trainer {
             let lr = t.learningRate(step: s)
             let disc = state.discriminator
             var discParams = disc?.params ?? []
-            let masks = t.maskRatio > 0 ? data.masks(step: s, size: t.batch, ratio: t.maskRatio) : []
+            let masks = t.maskRatio > 0 ? data.masks(step: s, size: t.batch, ratio: t.maskRatio, part: part) : []
             let r = state.params.withUnsafeMutableBufferPointer { p in
                 grads.withUnsafeMutableBufferPointer { g in
                     discParams.withUnsafeMutableBufferPointer { d in
@@ -110,6 +116,7 @@ public final class Trainer {
             guard r.total.isFinite else {
                 throw BSQError("step \(s + 1): the loss is \(r.total); lower train.lr or raise train.warmup")
             }
+            if all.size > 1 { grads.withUnsafeMutableBufferPointer { all.sum($0.baseAddress!, count: $0.count) } }
             let norm = grads.withUnsafeMutableBufferPointer { state.apply(grads: $0.baseAddress!, lr: lr) }
             state.step += 1
             windowSteps += 1
@@ -117,7 +124,7 @@ public final class Trainer {
             if done % t.log_every == 0 || done == t.steps {
                 let seconds = Date().timeIntervalSince(windowStart)
                 var codes = CodeStatistics(bits: c.embed_dim)
-                codes.add(tokens: r.tokens, seconds: 1)
+                for tokens in all.gather(r.tokens) { codes.add(tokens: tokens, seconds: 1) }
                 var o = JSONObject()
                 o["kind"] = "train"
                 o["step"] = JSONValue(done)
@@ -137,6 +144,7 @@ public final class Trainer {
                     o["g_loss"] = .number(a.gLoss); o["d_loss"] = .number(a.dLoss); o["d_weight"] = .number(a.dWeight)
                     o["logits_real"] = .number(a.logitsReal); o["logits_fake"] = .number(a.logitsFake)
                 }
+                if all.size > 1 { o["comm_s"] = .number(all.takeSeconds() / Double(windowSteps)) }
                 o["steps_per_s"] = .number(Double(windowSteps) / seconds)
                 o["samples_per_s"] = .number(Double(windowSteps * t.batch) / seconds)
                 log?.write(o)
@@ -145,10 +153,11 @@ public final class Trainer {
             let elapsed = Date().timeIntervalSince(runStart), rate = Double(done - firstStep) / max(elapsed, 1e-9)
             progress?.update(done, note: String(format: "loss %.4f  L1 %.2f dB  %.2f steps/s  ETA %@", r.total,
                                                r.l1 * (c.db_max - c.db_min) / 2, rate, Trainer.clock(Double(t.steps - done) / rate)))
-            let end = try Trainer.endOfStep(done, of: t.steps, validateEvery: validation == nil ? nil : t.val_every,
+            let end = try Trainer.endOfStep(done, of: t.steps, signal: Int32(all.maximum(Int(Interruption.signal))),
+                                            validateEvery: validation == nil ? nil : t.val_every,
                                             checkpointEvery: t.checkpoint_every, progress: progress, lastSaved: &lastSaved,
                                             release: step.releaseMemory, validate: { try self.validate(validation!) },
-                                            save: { try self.checkpoint(final: $0) }, plot: { try self.plot?(self.logPath) })
+                                            save: { try self.checkpoint(final: $0) }, plot: { if writer { try self.plot?(self.logPath) } })
             if let end { return end }
         }
         progress?.finish()
@@ -158,7 +167,7 @@ public final class Trainer {
     /// Evaluates the EMA weights on the held-out set and logs a `val` line.
     private func validate(_ v: ValidationSet) throws {
         let c = state.run.model
-        let r = v.evaluate(config: c, weights: state.ema, threads: threads)
+        let r = v.evaluate(config: c, weights: state.ema, threads: threads, across: collective.size > 1 ? collective : nil)
         var o = JSONObject()
         o["kind"] = "val"
         o["step"] = JSONValue(state.step)
@@ -175,10 +184,11 @@ public final class Trainer {
     /// checkpoint when due (after `release` gives the step's buffers back, as
     /// both make buffers of their own), the plot redrawn at each checkpoint,
     /// and on SIGINT/SIGTERM a save and the outcome that ends the run.
-    static func endOfStep(_ done: Int, of steps: Int, validateEvery: Int?, checkpointEvery: Int, progress: ProgressDisplay?,
-                          lastSaved: inout String, release: () -> Void, validate: () throws -> Void,
+    /// `signal`: the one received (0: none; in a data-parallel run, by any process).
+    static func endOfStep(_ done: Int, of steps: Int, signal: Int32 = Interruption.signal, validateEvery: Int?, checkpointEvery: Int,
+                          progress: ProgressDisplay?, lastSaved: inout String, release: () -> Void, validate: () throws -> Void,
                           save: (_ final: Bool) throws -> String, plot: () throws -> Void) throws -> Outcome? {
-        let interrupted = Interruption.signal != 0
+        let interrupted = signal != 0
         let validating = validateEvery.map { done % $0 == 0 || done == steps } ?? false
         let saving = done % checkpointEvery == 0 || interrupted || done == steps
         if validating || saving { release() }
@@ -193,13 +203,14 @@ public final class Trainer {
         }
         guard interrupted else { return nil }
         progress?.finish()
-        return .interrupted(signal: Interruption.signal, checkpoint: lastSaved)
+        return .interrupted(signal: signal, checkpoint: lastSaved)
     }
 
     /// Saves a step checkpoint (removing the oldest beyond `keep`), and at
-    /// the end also the final model.
+    /// the end also the final model; rank 0 alone writes, the others name the file.
     private func checkpoint(final: Bool) throws -> String {
-        try Trainer.saveCheckpoint(in: directory, step: state.step, keep: state.run.train.keep, final: final, save: state.save)
+        guard collective.rank == 0 else { return directory + "/" + (final ? Trainer.finalName : Trainer.checkpointName(step: state.step)) }
+        return try Trainer.saveCheckpoint(in: directory, step: state.step, keep: state.run.train.keep, final: final, save: state.save)
     }
 
     /// A run's checkpoint of `step` in `directory` written by `save`, the oldest

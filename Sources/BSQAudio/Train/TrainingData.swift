@@ -114,12 +114,13 @@ public final class TrainingData: @unchecked Sendable {
 
     /// Masked pre-training's masks of step `step`: for each sample i of it,
     /// ⌊ratio·N⌋ of its N tokens chosen uniformly (a partial Fisher–Yates
-    /// shuffle seeded by the seed and i, like the crops): [size · N].
-    public func masks(step: Int, size: Int, ratio: Double) -> [Bool] {
-        let n = model.tokens, k = Int((ratio * Double(n)).rounded(.down))
-        var out = [Bool](repeating: false, count: size * n)
-        for j in 0..<size {
-            let i = step * size + j
+    /// shuffle seeded by the seed and i, like the crops): [part.count · N],
+    /// for the samples `part` of the step's `size` (default: all).
+    public func masks(step: Int, size: Int, ratio: Double, part: Range<Int>? = nil) -> [Bool] {
+        let n = model.tokens, k = Int((ratio * Double(n)).rounded(.down)), part = part ?? 0..<size
+        var out = [Bool](repeating: false, count: part.count * n)
+        for j in 0..<part.count {
+            let i = step * size + part.lowerBound + j
             var rng = SplitMix64(seed: seed ^ (0x9A3C_5B1E_D2F4_8607 &* UInt64(i + 1)))
             var order = Array(0..<n)
             for t in 0..<k {
@@ -130,14 +131,15 @@ public final class TrainingData: @unchecked Sendable {
         return out
     }
 
-    /// The mel of step `step`: [batch, frames, n_mels]; nil when `cancelled`
-    /// turns true between two samples.
-    public func batch(step: Int, size: Int, cancelled: () -> Bool = { false }) throws -> [Float]? {
-        let n = model.frames * model.n_mels
-        var out = [Float](repeating: 0, count: size * n)
-        for j in 0..<size {
+    /// The mel of step `step` of `size` samples: [batch, frames, n_mels], or
+    /// only its samples `part` (a process's share in data-parallel training);
+    /// nil when `cancelled` turns true between two samples.
+    public func batch(step: Int, size: Int, part: Range<Int>? = nil, cancelled: () -> Bool = { false }) throws -> [Float]? {
+        let n = model.frames * model.n_mels, part = part ?? 0..<size
+        var out = [Float](repeating: 0, count: part.count * n)
+        for j in 0..<part.count {
             if cancelled() { return nil }
-            try out.withUnsafeMutableBufferPointer { o in try sample(step * size + j, into: o.baseAddress! + j * n) }
+            try out.withUnsafeMutableBufferPointer { o in try sample(step * size + part.lowerBound + j, into: o.baseAddress! + j * n) }
         }
         return out
     }
@@ -182,8 +184,8 @@ public final class BatchPrefetcher: @unchecked Sendable {
     private let cond = NSCondition()
     private var thread: WorkerThread?
 
-    public convenience init(_ data: TrainingData, batch: Int, from step: Int, ahead: Int = 2) {
-        self.init(from: step, ahead: ahead) { s, cancelled in try data.batch(step: s, size: batch, cancelled: cancelled) }
+    public convenience init(_ data: TrainingData, batch: Int, part: Range<Int>? = nil, from step: Int, ahead: Int = 2) {
+        self.init(from: step, ahead: ahead) { s, cancelled in try data.batch(step: s, size: batch, part: part, cancelled: cancelled) }
     }
 
     public init(from step: Int, ahead: Int = 2, make: @escaping Maker) {

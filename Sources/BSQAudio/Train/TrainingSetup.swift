@@ -75,19 +75,22 @@ extension Trainer {
     }
 
     /// Reads the training data (`operands` and `lists`, as `mel` takes them) and
-    /// the held-out data `val` for `state`'s model, then makes the run folder.
+    /// the held-out data `val` for `state`'s model (in a data-parallel run, this
+    /// process's part of it), then (rank 0) makes and locks the run folder.
     public convenience init(state: TrainingState, operands: [String], lists: [String], root: String?, val: [String],
-                            directory: String, log: String?, threads: Int) throws {
+                            directory: String, log: String?, threads: Int, collective: Collective = SingleProcess()) throws {
         let c = state.run.model, t = state.run.train
         let examples = try TrainingData.examples(operands: operands, lists: lists, root: root, model: c)
         let training = try TrainingData(examples: examples, model: c, seed: t.seed, specAugment: t.specAugment)
         var validation: ValidationSet?
         if !val.isEmpty {
             let v = try TrainingData.examples(operands: val, lists: [], root: nil, model: c)
-            validation = try ValidationSet(TrainingData(examples: v, model: c, seed: 0, specAugment: nil), threads: threads)
+            validation = try ValidationSet(TrainingData(examples: v, model: c, seed: 0, specAugment: nil), threads: threads,
+                                           part: collective.part(of: v.count))
         }
-        try Trainer.makeFolder(directory)
+        if collective.rank == 0 { try Trainer.makeFolder(directory) }
         self.init(state: state, data: training, validation: validation, directory: directory, log: log, threads: threads)
+        self.collective = collective
     }
 
     /// Redraws the `bsq-plot curves` figure of the log into `png` at every checkpoint.

@@ -23,6 +23,11 @@ public final class TrainingStep {
     /// Workers the step's pieces run on (row blocks, slices of weight rows,
     /// attention heads, chunks), with OpenBLAS on one thread.
     public let threads: Int
+    /// Data-parallel training: the processes whose batches make the whole
+    /// batch (BatchNorm statistics and the loss's means over all of them;
+    /// `grads` is then this process's part of the whole batch's gradient,
+    /// which the trainer sums over the processes). nil: this process alone.
+    public var across: Collective?
     private let activations = Arena(), scratch = Arena()
 
     public init(config: ModelConfig, batch: Int, recompute: Bool = false, threads: Int = 1) {
@@ -68,8 +73,11 @@ public final class TrainingStep {
         activations.reset()
         scratch.reset()
         grads.initialize(repeating: 0, count: layout.count)
-        let pass = Pass(config: c, weights: Weights(params, layout), batch: batch, threads: threads, arena: activations,
+        var pass = Pass(config: c, weights: Weights(params, layout), batch: batch, threads: threads, arena: activations,
                         scratch: scratch, training: true, running: ParameterBuffer(params))
+        pass.across = across
+        var loss = self.loss
+        loss.across = across
         let R = pass.rows
         var result = Result()
         result.tokens = [UInt64](repeating: 0, count: R)
@@ -81,9 +89,9 @@ public final class TrainingStep {
         // loss (L1 in the normalized patch space equals L1 over the un-patchified mel)
         let dy = scratch.zeros(R * pd), du = scratch.zeros(R * L)
         if let mask, maskedLossOnly {
-            result.l1 = BSQLoss.l1(dec.y, enc.x, rows: R, cols: pd, mask: mask, dy: dy)
+            result.l1 = BSQLoss.l1(dec.y, enc.x, rows: R, cols: pd, mask: mask, dy: dy, across: across)
         } else {
-            result.l1 = BSQLoss.l1(dec.y, enc.x, count: R * pd, dy: dy)
+            result.l1 = BSQLoss.l1(dec.y, enc.x, count: R * pd, dy: dy, across: across)
         }
         result.quantizer = loss.quantizer(enc.u, tokens: R, du: du)
         result.lambdaQ = loss.lambdaQ(step: step)

@@ -1,0 +1,38 @@
+import BSQAudio
+import BSQAudioCLI
+import BSQMPI
+import Foundation
+
+/// `bsq-train train` started by an MPI launcher (`mpirun -np N`, `srun`)
+/// trains one model on the N processes; started alone, in this one.
+enum Distributed {
+    /// The processes of this run. Under a launcher: joins the MPI job, and
+    /// from then on a failing process prints its line once and aborts the
+    /// job (MPI_Abort: every process stops, the last checkpoint stays as it
+    /// was), and a process that ends otherwise leaves the job first.
+    static func join() throws -> Collective {
+        guard MPICollective.launched else { return SingleProcess() }
+        let job = try MPICollective()
+        ToolProcess.leaving = { job.finish() }
+        ToolProcess.failure = { message, status in
+            // The same error usually stops every process at once: let rank 0
+            // say it, and the others only if the job still runs a moment later.
+            if job.rank > 0 { usleep(300_000) }
+            let who = job.rank > 0 ? "\(ToolProcess.name): rank \(job.rank) of \(job.size)" : ToolProcess.name
+            FileHandleStderr.write("\(who): \(message)\n")
+            job.abort(status: status)
+        }
+        return job
+    }
+
+    /// What a run across processes cannot do (yet), and a batch too small to split.
+    static func check(_ run: RunConfig, on all: Collective) throws {
+        guard all.size > 1 else { return }
+        if run.train.batch < all.size {
+            throw BSQError("train.batch is \(run.train.batch) but the run has \(all.size) processes: each needs at least one sample (raise --batch or start fewer)")
+        }
+        if run.disc.enabled {
+            throw BSQError("adversarial training (disc.enabled) runs in one process; start it without mpirun")
+        }
+    }
+}

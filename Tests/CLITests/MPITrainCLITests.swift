@@ -1,0 +1,157 @@
+import BSQAudio
+import Foundation
+import TestSupport
+import XCTest
+
+/// `bsq-train train` under `mpirun`: one model trained by N processes that
+/// split each batch, against the same run in one process; resume across N;
+/// an interrupt of the launcher; a rank that dies; a failure on every rank.
+final class MPITrainCLITests: XCTestCase {
+    static let mpirun = "/usr/bin/mpirun"
+
+    /// mpirun as root in CI, more ranks than cores, and time for the ranks to
+    /// save after the launcher's SIGTERM (Open MPI sends SIGKILL 1 s later by default).
+    func launch(_ n: Int, _ args: [String], wrapper: String? = nil) -> [String] {
+        ["--allow-run-as-root", "--oversubscribe", "--mca", "odls_base_sigkill_timeout", "60", "-np", "\(n)"]
+            + (wrapper.map { [$0] } ?? []) + [Tool.binDir.appendingPathComponent("bsq-train").path] + args
+    }
+
+    func mpi(_ n: Int, _ args: [String]) throws -> ToolResult {
+        try Tool.runProgram(Self.mpirun, launch(n, args))
+    }
+
+    override func setUpWithError() throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.mpirun) else {
+            throw XCTSkip("Open MPI is not installed (make deps installs openmpi-bin)")
+        }
+    }
+
+    func train(_ dir: TempDir, steps: Int = 20, extra: [String] = []) throws -> [String] {
+        let audio = FileManager.default.fileExists(atPath: dir.path("audio")) ? dir.path("audio") : try TrainCLITests().audioFolder(dir)
+        return ["train", "-q", "--steps", "\(steps)", "--batch", "4", "--threads", "1", "--seed", "3",
+                "--set", "train.warmup=5", "--set", "train.checkpoint_every=1000"] + TrainCLITests.micro + extra + [audio]
+    }
+
+    /// The numbers of the `train` lines of a log, by field.
+    func figures(_ path: String, _ field: String, kind: String = "train") throws -> [Double] {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        return text.split(separator: "\n").compactMap { line -> Double? in
+            guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], o["kind"] as? String == kind else { return nil }
+            return (o[field] as? NSNumber)?.doubleValue
+        }
+    }
+
+    func assertClose(_ a: [Double], _ b: [Double], _ what: String, relative: Double = 1e-4) {
+        XCTAssertEqual(a.count, b.count, what)
+        for (i, (x, y)) in zip(a, b).enumerated() {
+            XCTAssertLessThanOrEqual(abs(x - y), relative * max(abs(x), abs(y), 1e-12), "\(what) at step \(i + 1): \(x) vs \(y)")
+        }
+    }
+
+    func testRanksSplitTheBatchAndAgreeWithOneProcess() throws {
+        let dir = TempDir()
+        let args = try train(dir, extra: ["--val", Repo.fixture("mel/short16k_800.wav").path, "--val", Repo.fixture("mel/long8k_flac.flac").path,
+                                          "--set", "train.val_every=10"])
+        let plain = try Tool.run("bsq-train", args + ["-o", dir.path("plain")])
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        for (n, name) in [(1, "np1"), (2, "np2"), (2, "np2-again"), (4, "np4")] {
+            let r = try mpi(n, args + ["-o", dir.path(name)])
+            XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
+        }
+        let model = { (name: String) in try SafeTensors(path: dir.path(name + "/model.safetensors")).sha256 }
+        XCTAssertEqual(try model("np1"), try model("plain"), "mpirun -np 1 trains exactly what one process does")
+        XCTAssertEqual(try model("np2"), try model("np2-again"), "a rerun with the same N gives the same bytes")
+        XCTAssertNotEqual(try model("np2"), try model("plain"), "two ranks sum in another order")
+        for name in ["np2", "np4"] {
+            for field in ["loss", "l1", "commit", "h_ps", "h_cb", "grad_norm"] {
+                assertClose(try figures(dir.path(name + "/log.jsonl"), field), try figures(dir.path("plain/log.jsonl"), field), "\(name) \(field)")
+            }
+            XCTAssertEqual(try figures(dir.path(name + "/log.jsonl"), "code_usage"), try figures(dir.path("plain/log.jsonl"), "code_usage"),
+                           "\(name): the logged code usage is over the whole batch")
+            for field in ["l1_db", "lsd", "code_usage"] {
+                assertClose(try figures(dir.path(name + "/log.jsonl"), field, kind: "val"), try figures(dir.path("plain/log.jsonl"), field, kind: "val"),
+                            "\(name) validation \(field)")
+            }
+            XCTAssertEqual(try figures(dir.path(name + "/log.jsonl"), "comm_s").count, 20, "\(name): each line says the time spent communicating")
+        }
+    }
+
+    func testResumeAcrossProcessCounts() throws {
+        let dir = TempDir()
+        let whole = try mpi(2, try train(dir, steps: 16) + ["-o", dir.path("whole")])
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        // 8 steps on two ranks, then on with two (exact), or with one or four (within rounding)
+        let first = try mpi(2, try train(dir, steps: 8) + ["-o", dir.path("cut")])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        for (n, name) in [(2, "cut2"), (1, "cut1"), (4, "cut4")] {
+            try FileManager.default.copyItem(atPath: dir.path("cut"), toPath: dir.path(name))
+            let audio = dir.path("audio")
+            let r = try mpi(n, ["train", "-q", "--threads", "1", "--steps", "16", "--resume", dir.path(name), audio])
+            XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
+        }
+        let sha = { (name: String) in try SafeTensors(path: dir.path(name + "/model.safetensors")).sha256 }
+        XCTAssertEqual(try sha("cut2"), try sha("whole"), "resuming with the same N is exact")
+        for name in ["cut1", "cut4"] {
+            assertClose(try figures(dir.path(name + "/log.jsonl"), "loss"), try figures(dir.path("whole/log.jsonl"), "loss"), name)
+        }
+    }
+
+    func testAnInterruptOfTheLauncherSavesOnceAndEveryRankExits() throws {
+        let dir = TempDir()
+        let record = dir.path("ranks.txt"), wrapper = dir.path("rank.sh")
+        // records each rank's exit status; ignores the signal itself (bsq-train takes it)
+        try "#!/bin/bash\ntrap '' TERM INT\n\"$@\"\ns=$?\necho \"$OMPI_COMM_WORLD_RANK $s\" >> \(record)\nexit $s\n"
+            .write(toFile: wrapper, atomically: true, encoding: .utf8)
+        chmod(wrapper, 0o755)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.mpirun)
+        p.arguments = launch(2, try train(dir, steps: 1_000_000) + ["-o", dir.path("run")], wrapper: wrapper)
+        p.standardError = FileHandle.nullDevice
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, (try? figures(dir.path("run/log.jsonl"), "loss").count) ?? 0 < 5 { usleep(5000) }
+        p.interrupt()
+        p.waitUntilExit()
+        let statuses = try String(contentsOfFile: record, encoding: .utf8).split(separator: "\n").sorted()
+        XCTAssertEqual(statuses, ["0 143", "1 143"], "mpirun passes the interrupt on as SIGTERM; every rank saves and exits 128 + 15")
+        let saved = Trainer.checkpoints(in: dir.path("run"))
+        XCTAssertEqual(saved.count, 1, "one checkpoint, written by rank 0")
+        XCTAssertEqual(try figures(dir.path("run/log.jsonl"), "loss").count, saved.first?.step, "the log ends at the checkpoint")
+        XCTAssertNoThrow(try TrainingState(resume: saved.first!.path))
+    }
+
+    func testARankThatDiesStopsTheJobAndTheLastCheckpointStays() throws {
+        let dir = TempDir()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.mpirun)
+        p.arguments = launch(2, try train(dir, steps: 1_000_000, extra: ["--set", "train.checkpoint_every=20"]) + ["-o", dir.path("run")])
+        p.standardError = FileHandle.nullDevice
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, Trainer.checkpoints(in: dir.path("run")).isEmpty { usleep(5000) }
+        let pids = try Tool.runProgram("/usr/bin/pgrep", ["-f", "bsq-train train .*" + dir.path("run")]).stdout
+            .split(separator: "\n").compactMap { Int32($0) }
+        XCTAssertEqual(pids.count, 2)
+        kill(pids.max()!, SIGKILL)
+        p.waitUntilExit()
+        XCTAssertNotEqual(p.terminationStatus, 0)
+        let left = try Tool.runProgram("/usr/bin/pgrep", ["-f", "bsq-train train .*" + dir.path("run")]).stdout
+        XCTAssertEqual(left, "", "no rank is left running")
+        for c in Trainer.checkpoints(in: dir.path("run")) { XCTAssertNoThrow(try TrainingState(resume: c.path), c.path) }
+        XCTAssertFalse(Trainer.checkpoints(in: dir.path("run")).isEmpty)
+    }
+
+    func testAFailureOnEveryRankIsOneMessage() throws {
+        let dir = TempDir()
+        let r = try mpi(2, try train(dir, extra: ["--lr", "1e30"]) + ["-o", dir.path("run")])
+        XCTAssertNotEqual(r.status, 0)
+        let ours = r.stderr.split(separator: "\n").filter { $0.hasPrefix("bsq-train:") }
+        XCTAssertEqual(ours.count, 1, r.stderr)
+        XCTAssertTrue(ours.first?.contains("the loss is") ?? false, r.stderr)
+        let small = try mpi(2, try train(dir, extra: ["--batch", "1"]) + ["-o", dir.path("small")])
+        XCTAssertEqual(small.status, 1)
+        XCTAssertTrue(small.stderr.contains("bsq-train: train.batch is 1 but the run has 2 processes"), small.stderr)
+    }
+}
