@@ -12,7 +12,7 @@ FISHDIR    = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 SHAREDIR   = $(DESTDIR)$(PREFIX)/share/bsq-audio
 
 TOOLS      = bsq-tensor mel specaug spec-metrics bsq-encode bsq-decode bsq-train bsq-plot mel2wav wav-metrics
-DEBS       = libsndfile1-dev libfftw3-dev libopenblas-dev libzstd-dev libsoxr-dev libdeflate-dev libssl-dev pkg-config \
+DEBS       = libsndfile1-dev libfftw3-dev libopenblas-dev libzstd-dev libsoxr-dev libdeflate-dev libssl-dev libopenmpi-dev openmpi-bin pkg-config \
              mandoc man-db espeak-ng sox zsh fish python3-venv
 RELEASE    = .build/release
 SWIFT     ?= swift

@@ -20,10 +20,12 @@ public enum ToolProcess {
         }
     }
 
-    /// From now on the first SIGINT or SIGTERM only sets `Interruption.signal`,
+    /// From now on the first SIGINT, SIGTERM or SIGUSR1 only sets `Interruption.signal`,
     /// for a long job to finish its unit of work and save; a second one ends the tool.
+    /// (SIGUSR1 is the one Open MPI's mpirun passes on to its processes, and
+    /// Slurm's `--signal` sends before a time limit.)
     public static func deferInterrupts() {
-        for s in [SIGINT, SIGTERM] {
+        for s in [SIGINT, SIGTERM, SIGUSR1] {
             signal(s) { sig in
                 if Interruption.signal != 0 {
                     TemporaryFiles.removeAll()

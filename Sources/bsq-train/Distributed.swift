@@ -17,6 +17,8 @@ enum Distributed {
         ToolProcess.failure = { message, status in
             // The same error usually stops every process at once: let rank 0
             // say it, and the others only if the job still runs a moment later.
+            // (The abort reaches the others as SIGTERM: it must end them, not ask for a save.)
+            for s in [SIGINT, SIGTERM] { signal(s, SIG_DFL) }
             if job.rank > 0 { usleep(300_000) }
             let who = job.rank > 0 ? "\(ToolProcess.name): rank \(job.rank) of \(job.size)" : ToolProcess.name
             FileHandleStderr.write("\(who): \(message)\n")

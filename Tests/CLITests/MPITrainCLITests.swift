@@ -9,10 +9,10 @@ import XCTest
 final class MPITrainCLITests: XCTestCase {
     static let mpirun = "/usr/bin/mpirun"
 
-    /// mpirun as root in CI, more ranks than cores, and time for the ranks to
-    /// save after the launcher's SIGTERM (Open MPI sends SIGKILL 1 s later by default).
-    func launch(_ n: Int, _ args: [String], wrapper: String? = nil) -> [String] {
-        ["--allow-run-as-root", "--oversubscribe", "--mca", "odls_base_sigkill_timeout", "60", "-np", "\(n)"]
+    /// mpirun as root in CI, more ranks than cores; `graceSeconds` between the
+    /// launcher's SIGTERM and its SIGKILL (Open MPI's default is 1 s).
+    func launch(_ n: Int, _ args: [String], wrapper: String? = nil, graceSeconds: Int = 1) -> [String] {
+        ["--allow-run-as-root", "--oversubscribe", "--mca", "odls_base_sigkill_timeout", "\(graceSeconds)", "-np", "\(n)"]
             + (wrapper.map { [$0] } ?? []) + [Tool.binDir.appendingPathComponent("bsq-train").path] + args
     }
 
@@ -27,7 +27,13 @@ final class MPITrainCLITests: XCTestCase {
     }
 
     func train(_ dir: TempDir, steps: Int = 20, extra: [String] = []) throws -> [String] {
-        let audio = FileManager.default.fileExists(atPath: dir.path("audio")) ? dir.path("audio") : try TrainCLITests().audioFolder(dir)
+        let audio = dir.path("audio")
+        if !FileManager.default.fileExists(atPath: audio) {
+            try FileManager.default.createDirectory(atPath: audio, withIntermediateDirectories: true)
+            for f in ["long8k_flac.flac", "flac16k_stereo.flac", "mp3_22k_stereo.mp3", "short16k_800.wav", "opus48k_mono.opus"] {
+                try FileManager.default.copyItem(atPath: Repo.fixture("mel/" + f).path, toPath: audio + "/" + f)
+            }
+        }
         return ["train", "-q", "--steps", "\(steps)", "--batch", "4", "--threads", "1", "--seed", "3",
                 "--set", "train.warmup=5", "--set", "train.checkpoint_every=1000"] + TrainCLITests.micro + extra + [audio]
     }
@@ -78,47 +84,52 @@ final class MPITrainCLITests: XCTestCase {
 
     func testResumeAcrossProcessCounts() throws {
         let dir = TempDir()
-        let whole = try mpi(2, try train(dir, steps: 16) + ["-o", dir.path("whole")])
+        let whole = try mpi(2, try train(dir, steps: 16, extra: ["--set", "train.checkpoint_every=8"]) + ["-o", dir.path("whole")])
         XCTAssertEqual(whole.status, 0, whole.stderr)
-        // 8 steps on two ranks, then on with two (exact), or with one or four (within rounding)
-        let first = try mpi(2, try train(dir, steps: 8) + ["-o", dir.path("cut")])
-        XCTAssertEqual(first.status, 0, first.stderr)
+        // from the step-8 checkpoint of the two-rank run: on with two ranks (exact), one or four (within rounding)
         for (n, name) in [(2, "cut2"), (1, "cut1"), (4, "cut4")] {
-            try FileManager.default.copyItem(atPath: dir.path("cut"), toPath: dir.path(name))
-            let audio = dir.path("audio")
-            let r = try mpi(n, ["train", "-q", "--threads", "1", "--steps", "16", "--resume", dir.path(name), audio])
+            try FileManager.default.createDirectory(atPath: dir.path(name), withIntermediateDirectories: true)
+            for f in ["step-00000008.safetensors", "log.jsonl"] { try FileManager.default.copyItem(atPath: dir.path("whole/" + f), toPath: dir.path(name + "/" + f)) }
+            let r = try mpi(n, ["train", "-q", "--threads", "1", "--resume", dir.path(name + "/step-00000008.safetensors"), dir.path("audio")])
             XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
         }
         let sha = { (name: String) in try SafeTensors(path: dir.path(name + "/model.safetensors")).sha256 }
         XCTAssertEqual(try sha("cut2"), try sha("whole"), "resuming with the same N is exact")
         for name in ["cut1", "cut4"] {
+            XCTAssertNotEqual(try sha(name), try sha("whole"))
             assertClose(try figures(dir.path(name + "/log.jsonl"), "loss"), try figures(dir.path("whole/log.jsonl"), "loss"), name)
         }
     }
 
+    /// Open MPI's mpirun passes SIGUSR1 on to every process at once; SIGTERM
+    /// and SIGINT it turns into its own abort (SIGTERM to every process after
+    /// `odls_base_sigkill_timeout`, SIGKILL as long again later). Both save.
     func testAnInterruptOfTheLauncherSavesOnceAndEveryRankExits() throws {
-        let dir = TempDir()
-        let record = dir.path("ranks.txt"), wrapper = dir.path("rank.sh")
-        // records each rank's exit status; ignores the signal itself (bsq-train takes it)
-        try "#!/bin/bash\ntrap '' TERM INT\n\"$@\"\ns=$?\necho \"$OMPI_COMM_WORLD_RANK $s\" >> \(record)\nexit $s\n"
-            .write(toFile: wrapper, atomically: true, encoding: .utf8)
-        chmod(wrapper, 0o755)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.mpirun)
-        p.arguments = launch(2, try train(dir, steps: 1_000_000) + ["-o", dir.path("run")], wrapper: wrapper)
-        p.standardError = FileHandle.nullDevice
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline, (try? figures(dir.path("run/log.jsonl"), "loss").count) ?? 0 < 5 { usleep(5000) }
-        p.interrupt()
-        p.waitUntilExit()
-        let statuses = try String(contentsOfFile: record, encoding: .utf8).split(separator: "\n").sorted()
-        XCTAssertEqual(statuses, ["0 143", "1 143"], "mpirun passes the interrupt on as SIGTERM; every rank saves and exits 128 + 15")
-        let saved = Trainer.checkpoints(in: dir.path("run"))
-        XCTAssertEqual(saved.count, 1, "one checkpoint, written by rank 0")
-        XCTAssertEqual(try figures(dir.path("run/log.jsonl"), "loss").count, saved.first?.step, "the log ends at the checkpoint")
-        XCTAssertNoThrow(try TrainingState(resume: saved.first!.path))
+        for (signal, name) in [(SIGUSR1, "usr1"), (SIGTERM, "term"), (SIGINT, "int")] {
+            let dir = TempDir()
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: Self.mpirun)
+            p.arguments = launch(2, try train(dir, steps: 1_000_000) + ["-o", dir.path("run")])
+            let stderr = Pipe()
+            p.standardError = stderr
+            p.standardOutput = FileHandle.nullDevice
+            try p.run()
+            let deadline = Date().addingTimeInterval(120)
+            while Date() < deadline, (try? figures(dir.path("run/log.jsonl"), "loss").count) ?? 0 < 5 { usleep(5000) }
+            kill(p.processIdentifier, signal)
+            let text = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            let saved = Trainer.checkpoints(in: dir.path("run"))
+            XCTAssertEqual(saved.count, 1, "\(name): one checkpoint, written by rank 0")
+            XCTAssertEqual(text.components(separatedBy: "bsq-train: interrupted at step").count, 2, "\(name): one message\n" + text)
+            XCTAssertEqual(try figures(dir.path("run/log.jsonl"), "loss").count, saved.first?.step, "\(name): the log ends at the checkpoint")
+            XCTAssertNoThrow(try TrainingState(resume: saved.first!.path))
+            if signal == SIGUSR1 {
+                XCTAssertEqual(p.terminationStatus, 128 + SIGUSR1, "the ranks exit 138 and so does mpirun\n" + text)
+            } else {
+                XCTAssertNotEqual(p.terminationStatus, 0)
+            }
+        }
     }
 
     func testARankThatDiesStopsTheJobAndTheLastCheckpointStays() throws {
@@ -131,14 +142,19 @@ final class MPITrainCLITests: XCTestCase {
         try p.run()
         let deadline = Date().addingTimeInterval(120)
         while Date() < deadline, Trainer.checkpoints(in: dir.path("run")).isEmpty { usleep(5000) }
-        let pids = try Tool.runProgram("/usr/bin/pgrep", ["-f", "bsq-train train .*" + dir.path("run")]).stdout
+        let pids = try Tool.runProgram("/usr/bin/pgrep", ["-P", "\(p.processIdentifier)"]).stdoutText
             .split(separator: "\n").compactMap { Int32($0) }
         XCTAssertEqual(pids.count, 2)
         kill(pids.max()!, SIGKILL)
         p.waitUntilExit()
         XCTAssertNotEqual(p.terminationStatus, 0)
-        let left = try Tool.runProgram("/usr/bin/pgrep", ["-f", "bsq-train train .*" + dir.path("run")]).stdout
-        XCTAssertEqual(left, "", "no rank is left running")
+        func running(_ pid: Int32) -> Bool {   // a zombie waiting for its reaper has stopped
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
+            return !stat[close...].hasPrefix(") Z")
+        }
+        let end = Date().addingTimeInterval(10)
+        while Date() < end, pids.contains(where: running) { usleep(10000) }
+        for pid in pids { XCTAssertFalse(running(pid), "rank \(pid) is left running") }
         for c in Trainer.checkpoints(in: dir.path("run")) { XCTAssertNoThrow(try TrainingState(resume: c.path), c.path) }
         XCTAssertFalse(Trainer.checkpoints(in: dir.path("run")).isEmpty)
     }
