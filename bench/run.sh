@@ -9,6 +9,8 @@
 #   train:  bsq-train train steps/s, samples/s and peak memory for tiny and small at batch 8
 #           against bench/train_reference.py (the PyTorch reference module, same threads),
 #           matmul efficiency against the sgemm peak, and the memory --recompute saves
+#   mpi:    bsq-train train on 1 process x 2 threads vs mpirun -np 2 x 1 thread, the gradients'
+#           all-reduce on loopback, and a projection to 64 nodes (bench/mpi.sh)
 # Each timing is the median of several runs, taken alternately so that the
 # machine's drift affects both sides alike. Results also go to bench/out/results.txt.
 set -euo pipefail
@@ -20,7 +22,7 @@ OUT=bench/out/results.txt
 : > "$OUT"
 say() { echo "$*" | tee -a "$OUT"; }
 
-want() { [[ ",${BENCH:-frames,mel,model,wave,train}," == *",$1,"* ]]; }   # BENCH=model make bench runs one part
+want() { [[ ",${BENCH:-frames,mel,model,wave,train,mpi}," == *",$1,"* ]]; }   # BENCH=model make bench runs one part
 bash bench/make_bench_audio.sh
 
 now() { date +%s.%N; }
@@ -214,5 +216,10 @@ if [ -n "$tiny_mb" ]; then
         "$((tiny_mb - cmb)) MB ($(python3 -c "print(f'{100 * ($tiny_mb - $cmb) / $tiny_mb:.0f}')")%), at $(python3 -c "print(f'{$csps:.3f}')") steps/s ($(ratio "$csps" "$tiny_sps")x)"
 fi
 fi
+
+# --- mpi -----------------------------------------------------------------------
+# data-parallel training (bench/mpi.sh): 1 process x 2 threads vs mpirun -np 2, the
+# gradients' all-reduce on loopback, and the projection to 64 nodes
+if want mpi; then OUT=$OUT BIN=$BIN bash bench/mpi.sh; fi
 
 say "bench: results in $OUT"

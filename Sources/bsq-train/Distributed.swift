@@ -27,14 +27,11 @@ enum Distributed {
         return job
     }
 
-    /// What a run across processes cannot do (yet), and a batch too small to split.
+    /// A batch too small to split over the processes.
     static func check(_ run: RunConfig, on all: Collective) throws {
         guard all.size > 1 else { return }
         if run.train.batch < all.size {
             throw BSQError("train.batch is \(run.train.batch) but the run has \(all.size) processes: each needs at least one sample (raise --batch or start fewer)")
-        }
-        if run.disc.enabled {
-            throw BSQError("adversarial training (disc.enabled) runs in one process; start it without mpirun")
         }
     }
 }

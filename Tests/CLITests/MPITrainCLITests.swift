@@ -82,6 +82,33 @@ final class MPITrainCLITests: XCTestCase {
         }
     }
 
+    /// The discriminator's BatchNorm, hinge losses and adaptive weight, and
+    /// masked pre-training's masks, are over the whole batch too.
+    func testAdversarialAndMaskedTrainingAcrossRanks() throws {
+        let dir = TempDir()
+        let args = try train(dir, steps: 10, extra: ["--set", "disc.weight=0.5", "--set", "disc.ndf=8", "--set", "disc.layers=2",
+                                                     "--set", "disc.start=3", "--set", "train.mask_ratio=0.3", "--set", "model.mask_token=true"])
+        let plain = try Tool.run("bsq-train", args + ["-o", dir.path("plain")])
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        for (n, name) in [(1, "np1"), (2, "np2")] {
+            let r = try mpi(n, args + ["-o", dir.path(name)])
+            XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
+        }
+        XCTAssertEqual(try SafeTensors(path: dir.path("np1/model.safetensors")).sha256, try SafeTensors(path: dir.path("plain/model.safetensors")).sha256)
+        for (field, lines) in [("loss", 10), ("l1", 10), ("grad_norm", 10), ("d_loss", 7), ("d_weight", 7)] {
+            let a = try figures(dir.path("np2/log.jsonl"), field), b = try figures(dir.path("plain/log.jsonl"), field)
+            XCTAssertEqual(a.count, lines, "\(field): the adversarial terms from disc.start on")
+            assertClose(a, b, "np2 \(field)")
+        }
+        // D's logits may move by a constant between N: the last convolution's bias has a gradient that is 0
+        // in exact arithmetic while every hinge term is active, and AdamW's first steps turn the rounding
+        // of its sum (other for each N) into ±lr steps. Their spread does not move.
+        let spread = { (name: String) in
+            zip(try self.figures(dir.path(name + "/log.jsonl"), "logits_real"), try self.figures(dir.path(name + "/log.jsonl"), "logits_fake")).map { $0 - $1 }
+        }
+        assertClose(try spread("np2"), try spread("plain"), "np2 logits_real - logits_fake", relative: 1e-3)
+    }
+
     func testResumeAcrossProcessCounts() throws {
         let dir = TempDir()
         let whole = try mpi(2, try train(dir, steps: 16, extra: ["--set", "train.checkpoint_every=8"]) + ["-o", dir.path("whole")])

@@ -83,7 +83,7 @@ public struct Discriminator: Sendable {
     /// Logits [batch, 1, Ho, Wo] of images [batch, 1, height, width]; buffers
     /// from `arena`; BatchNorm statistics of this call, running ones updated in `running` when given.
     public func forward(_ w: Weights, images: UnsafeMutablePointer<Float>, batch: Int, height: Int, width: Int,
-                        running: ParameterBuffer?, arena: Arena, threads: Int) -> Cache {
+                        running: ParameterBuffer?, arena: Arena, threads: Int, across: Collective? = nil) -> Cache {
         let shapes = shapes(height: height, width: width)
         precondition(shapes.last.map { $0.outHeight > 0 && $0.outWidth > 0 } ?? false,
                      "images of \(height)×\(width) are too small for the discriminator")
@@ -107,7 +107,7 @@ public struct Discriminator: Sendable {
                 out = arena.allocate(batch * s.outputCount)
                 BatchNorm2d.training(out, y, batch: batch, channels: s.outChannels, spatial: s.positions, weight: w[n.weight], bias: w[n.bias],
                                      runningMean: running.map { $0[n.mean] }, runningVariance: running.map { $0[n.variance] },
-                                     mean: stats.mean, rstd: stats.rstd)
+                                     mean: stats.mean, rstd: stats.rstd, across: across)
                 cache.stats.append(stats)
             } else {
                 cache.stats.append(nil)
@@ -127,7 +127,7 @@ public struct Discriminator: Sendable {
     /// Weight gradients are summed image by image in order (any thread count, same sums).
     @discardableResult
     public func backward(_ w: Weights, _ cache: Cache, dlogits: UnsafePointer<Float>, grads: ParameterBuffer?, inputGradient: Bool,
-                         scratch: Arena, threads: Int) -> UnsafeMutablePointer<Float>? {
+                         scratch: Arena, threads: Int, across: Collective? = nil) -> UnsafeMutablePointer<Float>? {
         let batch = cache.batch, workers = Workers(threads: threads, rows: batch, blockRows: 1)
         var d = scratch.allocate(batch * cache.shapes.last!.outputCount)
         d.update(from: dlogits, count: batch * cache.shapes.last!.outputCount)
@@ -138,7 +138,7 @@ public struct Discriminator: Sendable {
                 let dconv = scratch.zeros(count)
                 BatchNorm2d.backward(dx: dconv, dweight: grads.map { $0[n.weight] }, dbias: grads.map { $0[n.bias] }, dout: d,
                                      x: cache.conv[i], weight: w[n.weight], mean: stats.mean, rstd: stats.rstd,
-                                     batch: batch, channels: s.outChannels, spatial: s.positions)
+                                     batch: batch, channels: s.outChannels, spatial: s.positions, across: across)
                 d = dconv
             }
             let wantInput = i > 0 || inputGradient
@@ -173,24 +173,29 @@ public struct Discriminator: Sendable {
 ///     d_weight = clamp(‖∇_W nll‖ / (‖∇_W g_loss‖ + 1e-4), 0, 1e4) · weight
 /// with W the generator's last layer (`decoder.conv_out.weight`).
 public enum AdversarialLoss {
-    /// d_loss and its gradients with respect to the real and the fake logits.
-    public static func hingeD(real: UnsafePointer<Float>, fake: UnsafePointer<Float>, count n: Int,
-                              dReal: UnsafeMutablePointer<Float>, dFake: UnsafeMutablePointer<Float>) -> Double {
+    /// d_loss and its gradients with respect to the real and the fake logits
+    /// (with `across`, means over the logits of all its processes).
+    public static func hingeD(real: UnsafePointer<Float>, fake: UnsafePointer<Float>, count: Int,
+                              dReal: UnsafeMutablePointer<Float>, dFake: UnsafeMutablePointer<Float>, across: Collective? = nil) -> Double {
         var lr = 0.0, lf = 0.0
+        let n = across.map { Int($0.sum(Double(count))) } ?? count
         let g = Float(0.5 / Double(n))
-        for i in 0..<n {
+        for i in 0..<count {
             let a = 1 - real[i], b = 1 + fake[i]
             lr += Double(max(a, 0)); lf += Double(max(b, 0))
             dReal[i] = a > 0 ? -g : 0
             dFake[i] = b > 0 ? g : 0
         }
+        if let across, across.size > 1 { let s = across.sum([lr, lf]); lr = s[0]; lf = s[1] }
         return 0.5 * (lr / Double(n) + lf / Double(n))
     }
 
-    /// g_loss and its gradient with respect to the fake logits.
-    public static func generator(fake: UnsafePointer<Float>, count n: Int, dFake: UnsafeMutablePointer<Float>) -> Double {
+    /// g_loss and its gradient with respect to the fake logits (with `across`, over all its processes').
+    public static func generator(fake: UnsafePointer<Float>, count: Int, dFake: UnsafeMutablePointer<Float>, across: Collective? = nil) -> Double {
         var s = 0.0
-        for i in 0..<n { s += Double(fake[i]); dFake[i] = -1 / Float(n) }
+        let n = across.map { Int($0.sum(Double(count))) } ?? count
+        for i in 0..<count { s += Double(fake[i]); dFake[i] = -1 / Float(n) }
+        if let across { s = across.sum(s) }
         return -s / Double(n)
     }
 

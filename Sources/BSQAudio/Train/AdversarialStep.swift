@@ -14,6 +14,10 @@ public final class AdversarialStep {
     public let config: DiscConfig
     let model: ModelConfig
     let batch: Int, threads: Int
+    /// Data-parallel training: the processes whose batches make the whole
+    /// batch (D's BatchNorm statistics, the losses' means and the adaptive
+    /// weight's gradient norms over all of them). nil: this process alone.
+    public var across: Collective?
     private let activations = Arena(), scratch = Arena()
 
     public init(model: ModelConfig, config: DiscConfig, batch: Int, threads: Int) {
@@ -47,11 +51,12 @@ public final class AdversarialStep {
         let fake = images(y, clamp: true)
         let w = Weights(disc, discriminator.layout)
         let cache = discriminator.forward(w, images: fake, batch: batch, height: c.frames, width: c.n_mels,
-                                          running: ParameterBuffer(disc), arena: activations, threads: threads)
+                                          running: ParameterBuffer(disc), arena: activations, threads: threads, across: across)
         var t = Terms()
         let dlogits = scratch.allocate(logitCount)
-        t.gLoss = AdversarialLoss.generator(fake: cache.logits, count: logitCount, dFake: dlogits)
-        let dimage = discriminator.backward(w, cache, dlogits: dlogits, grads: nil, inputGradient: true, scratch: scratch, threads: threads)!
+        t.gLoss = AdversarialLoss.generator(fake: cache.logits, count: logitCount, dFake: dlogits, across: across)
+        let dimage = discriminator.backward(w, cache, dlogits: dlogits, grads: nil, inputGradient: true, scratch: scratch, threads: threads,
+                                            across: across)!
         let dg = scratch.allocate(R * pd)
         for b in 0..<batch { Patches.patches(dg + b * c.tokens * pd, image: dimage + b * imageCount, c) }
         for i in 0..<(R * pd) where y[i] < -1 || y[i] > 1 { dg[i] = 0 }           // through the clamp
@@ -59,6 +64,7 @@ public final class AdversarialStep {
             let ffn = c.decoder_ffn, gn = scratch.zeros(pd * ffn), gg = scratch.zeros(pd * ffn)
             BLAS.sgemm(transA: true, m: pd, n: ffn, k: R, a: dy, b: f, c: gn)      // ∇_W nll = dyᵀ·f
             BLAS.sgemm(transA: true, m: pd, n: ffn, k: R, a: dg, b: f, c: gg)
+            if let across, across.size > 1 { across.sum(gn, count: pd * ffn); across.sum(gg, count: pd * ffn) }   // the whole batch's
             t.dWeight = AdversarialLoss.adaptiveWeight(nllGrad: gn, gGrad: gg, count: pd * ffn, weight: config.weight)
         } else {
             t.dWeight = config.weight
@@ -77,15 +83,19 @@ public final class AdversarialStep {
         grads.initialize(repeating: 0, count: discriminator.layout.count)
         let real = images(x, clamp: false), fake = images(y, clamp: true)
         let w = Weights(disc, discriminator.layout), running = ParameterBuffer(disc)
-        let cr = discriminator.forward(w, images: real, batch: batch, height: c.frames, width: c.n_mels, running: running, arena: activations, threads: threads)
-        let cf = discriminator.forward(w, images: fake, batch: batch, height: c.frames, width: c.n_mels, running: running, arena: activations, threads: threads)
+        let cr = discriminator.forward(w, images: real, batch: batch, height: c.frames, width: c.n_mels, running: running, arena: activations,
+                                       threads: threads, across: across)
+        let cf = discriminator.forward(w, images: fake, batch: batch, height: c.frames, width: c.n_mels, running: running, arena: activations,
+                                       threads: threads, across: across)
         let dReal = scratch.allocate(n), dFake = scratch.allocate(n)
-        terms.dLoss = AdversarialLoss.hingeD(real: cr.logits, fake: cf.logits, count: n, dReal: dReal, dFake: dFake)
-        terms.logitsReal = (0..<n).reduce(0.0) { $0 + Double(cr.logits[$1]) } / Double(n)
-        terms.logitsFake = (0..<n).reduce(0.0) { $0 + Double(cf.logits[$1]) } / Double(n)
+        terms.dLoss = AdversarialLoss.hingeD(real: cr.logits, fake: cf.logits, count: n, dReal: dReal, dFake: dFake, across: across)
+        var logits = [(0..<n).reduce(0.0) { $0 + Double(cr.logits[$1]) }, (0..<n).reduce(0.0) { $0 + Double(cf.logits[$1]) }, Double(n)]
+        if let across, across.size > 1 { logits = across.sum(logits) }
+        terms.logitsReal = logits[0] / logits[2]
+        terms.logitsFake = logits[1] / logits[2]
         let g = ParameterBuffer(grads)
-        discriminator.backward(w, cr, dlogits: dReal, grads: g, inputGradient: false, scratch: scratch, threads: threads)
-        discriminator.backward(w, cf, dlogits: dFake, grads: g, inputGradient: false, scratch: scratch, threads: threads)
+        discriminator.backward(w, cr, dlogits: dReal, grads: g, inputGradient: false, scratch: scratch, threads: threads, across: across)
+        discriminator.backward(w, cf, dlogits: dFake, grads: g, inputGradient: false, scratch: scratch, threads: threads, across: across)
     }
 
     /// Gives the buffers' memory back (before validation and checkpoints).

@@ -77,7 +77,8 @@ public final class Trainer {
         step.maskedLossOnly = t.maskedLossOnly
         if all.size > 1 { step.across = all }
         if state.run.disc.enabled {
-            step.adversarial = AdversarialStep(model: c, config: state.run.disc, batch: t.batch, threads: threads)
+            step.adversarial = AdversarialStep(model: c, config: state.run.disc, batch: part.count, threads: threads)
+            step.adversarial?.across = step.across
         }
         var discGrads = [Float](repeating: 0, count: state.discriminator?.layout.count ?? 0)
         let prefetch = BatchPrefetcher(data, batch: t.batch, part: part, from: state.step)
@@ -111,7 +112,10 @@ public final class Trainer {
             }
             if let disc {
                 disc.params = discParams      // running statistics of its calls
-                if r.adversarial != nil { discGrads.withUnsafeMutableBufferPointer { disc.apply(grads: $0.baseAddress!, run: state.run, step: s) } }
+                if r.adversarial != nil {
+                    if all.size > 1 { discGrads.withUnsafeMutableBufferPointer { all.sum($0.baseAddress!, count: $0.count) } }
+                    discGrads.withUnsafeMutableBufferPointer { disc.apply(grads: $0.baseAddress!, run: state.run, step: s) }
+                }
             }
             guard r.total.isFinite else {
                 throw BSQError("step \(s + 1): the loss is \(r.total); lower train.lr or raise train.warmup")
