@@ -17,8 +17,10 @@ public struct Checkpoint: Sendable {
     /// The checkpoint's name (config name, else the file name) and the SHA-256 of its bytes.
     public let name: String
     public let usedEMA: Bool
-    /// SHA-256 of the checkpoint file ("" for a model made in memory).
-    public let sha256: String
+    /// SHA-256 of the checkpoint file ("" for a model made in memory),
+    /// computed in the background from the moment the file is loaded.
+    public var sha256: String { digest?.hex ?? "" }
+    private let digest: BackgroundDigest?
 
     /// Key prefixes of training state that may share the file with the weights.
     public static let statePrefixes = ["ema.", "optimizer.", "discriminator.", "disc_optimizer."]
@@ -30,7 +32,7 @@ public struct Checkpoint: Sendable {
         owned = weights
         mapped = nil
         self.name = name ?? config.name ?? "model"
-        sha256 = ""
+        digest = nil
         usedEMA = false
     }
 
@@ -44,6 +46,7 @@ public struct Checkpoint: Sendable {
     /// Loads a checkpoint, checking every key and shape against its config.
     public init(path: String) throws {
         let file = try SafeTensors(path: path)
+        digest = file.backgroundSHA256()
         let config = try file.configuration("config", format: "bsq-audio-1", missing: "no model config in the safetensors metadata",
                                             decode: ModelConfig.decode(json:))
         let layout = ParameterLayout(config)
@@ -78,7 +81,6 @@ public struct Checkpoint: Sendable {
         usedEMA = useEMA
         let base = path.split(separator: "/").last.map(String.init) ?? path
         name = config.name ?? base
-        sha256 = file.sha256
     }
 
     /// Calls `body` with the weights (mapped tensors are not copied).

@@ -100,6 +100,10 @@ public struct SafeTensors {
     /// SHA-256 of the whole file, as hex.
     public var sha256: String { SHA256.hex(data) }
 
+    /// The same, remembered from an earlier load of this very file
+    /// (`DigestCache`), else computed on a thread of its own from now on.
+    public func backgroundSHA256() -> BackgroundDigest { BackgroundDigest(data, owner: file, identity: file.identity) }
+
     /// Throws unless every value of an F32 tensor is a finite number (read in place).
     public func checkFinite(_ e: Entry) throws {
         let p = data.baseAddress! + e.range.lowerBound
@@ -178,6 +182,10 @@ public struct SafeTensors {
 /// A file mapped read-only into memory for as long as the value lives.
 public final class MappedFile: @unchecked Sendable {
     public let bytes: UnsafeRawBufferPointer
+    /// Which file and which version of it: device, inode, size, and the
+    /// modification and status-change times in nanoseconds (the kernel moves
+    /// the latter on every change and no one can set it back).
+    public let identity: String
 
     public init(path: String) throws {
         let fd = open(path, O_RDONLY)
@@ -187,6 +195,9 @@ public final class MappedFile: @unchecked Sendable {
         guard fstat(fd, &st) == 0 else { throw BSQError("\(path): \(String(cString: strerror(errno)))") }
         if (st.st_mode & S_IFMT) == S_IFDIR { throw BSQError("\(path): is a folder") }
         let size = Int(st.st_size)
+        identity = [UInt64(st.st_dev), UInt64(st.st_ino), UInt64(size),
+                    UInt64(st.st_mtim.tv_sec) &* 1_000_000_000 &+ UInt64(st.st_mtim.tv_nsec),
+                    UInt64(st.st_ctim.tv_sec) &* 1_000_000_000 &+ UInt64(st.st_ctim.tv_nsec)].map(String.init).joined(separator: "-")
         if size == 0 {
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
             return

@@ -1,4 +1,5 @@
 import CCrypto
+import Foundation
 
 /// SHA-256 (FIPS 180-4), for naming the checkpoint that made a stream of
 /// codes: OpenSSL's libcrypto (EVP), which uses the SHA extensions or AVX2
@@ -7,7 +8,13 @@ import CCrypto
 public final class SHA256 {
     private let context: OpaquePointer
 
+    /// libcrypto without its exit-time cleanup, so that a digest still running
+    /// on a background thread (`BackgroundDigest`) when the process exits is
+    /// not freed under its feet.
+    private static let initialized: Bool = OPENSSL_init_crypto(UInt64(OPENSSL_INIT_NO_ATEXIT), nil) == 1
+
     public init() {
+        precondition(SHA256.initialized, "libcrypto: cannot initialise")
         guard let c = EVP_MD_CTX_new(), EVP_DigestInit_ex(c, EVP_sha256(), nil) == 1 else {
             fatalError("libcrypto: cannot start a SHA-256 digest")   // only out of memory
         }
@@ -35,5 +42,73 @@ public final class SHA256 {
         let s = SHA256()
         s.update(bytes)
         return s.finish().map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+}
+
+/// The SHA-256 of bytes that stay mapped (a checkpoint file): the one
+/// `DigestCache` remembers for the file's identity, else computed on a thread
+/// of its own from the moment it is made, so that loading a model does not
+/// wait for it; `hex` waits only when the digest is needed (the codes'
+/// `model.sha256`, written after the first chunk is computed), and remembers it.
+public final class BackgroundDigest: @unchecked Sendable {
+    private var result = ""
+    private var thread: WorkerThread?
+    private let identity: String
+    private let lock = NSLockLite()
+
+    /// `bytes` must stay valid while `owner` lives (the mapping they belong
+    /// to, kept alive by the digest's thread until it ends).
+    init(_ bytes: UnsafeRawBufferPointer, owner: AnyObject & Sendable, identity: String) {
+        self.identity = identity
+        if let known = DigestCache.lookup(identity) {
+            result = known
+            return
+        }
+        nonisolated(unsafe) let b = bytes
+        thread = WorkerThread { [owner] in
+            withExtendedLifetime(owner) { self.result = SHA256.hex(b) }   // read after join, which orders it
+        }
+    }
+
+    public var hex: String {
+        lock.sync {
+            if let t = thread {
+                t.join()
+                thread = nil
+                DigestCache.store(result, for: identity)
+            }
+            return result
+        }
+    }
+}
+
+/// Digests of checkpoint files remembered between runs, one small file per
+/// file identity (`MappedFile.identity`) in `$XDG_CACHE_HOME/bsq-audio/sha256`
+/// (default `~/.cache/bsq-audio/sha256`; `BSQ_CACHE=off`: none). Any change to
+/// a checkpoint changes its identity, so a stale digest is never found; a
+/// cache that cannot be read or written only means hashing again.
+public enum DigestCache {
+    static var directory: String? {
+        let env = ProcessInfo.processInfo.environment
+        if env["BSQ_CACHE"] == "off" { return nil }
+        if let x = env["XDG_CACHE_HOME"], x.hasPrefix("/") { return x + "/bsq-audio/sha256" }
+        if let h = env["HOME"], h.hasPrefix("/") { return h + "/.cache/bsq-audio/sha256" }
+        return nil
+    }
+
+    static func lookup(_ identity: String) -> String? {
+        guard let d = directory, let f = fopen(d + "/" + identity, "r") else { return nil }
+        defer { fclose(f) }
+        var buf = [UInt8](repeating: 0, count: 65)
+        guard fread(&buf, 1, 65, f) == 64 else { return nil }
+        let hex = String(decoding: buf[0..<64], as: UTF8.self)
+        return hex.allSatisfy(\.isHexDigit) && hex == hex.lowercased() ? hex : nil
+    }
+
+    static func store(_ hex: String, for identity: String) {
+        guard hex.count == 64, let d = directory else { return }
+        guard (try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)) != nil,
+              let f = try? AtomicFile(path: d + "/" + identity) else { return }
+        if (try? f.write(Array(hex.utf8))) == nil || (try? f.commit()) == nil { f.discard() }
     }
 }
