@@ -93,6 +93,8 @@ rng = np.random.default_rng(0)
 x = (rng.random((1024 * 8, 128)) * -80).astype(np.float32)
 open("bench/data/chunks8.mel", "wb").write(bsqt.encode(x, {"kind": "mel", "key": "b8"}))
 open("bench/data/chunks1.mel", "wb").write(bsqt.encode(x[:1024], {"kind": "mel", "key": "b1"}))
+y = (rng.random((1024 * 60, 128)) * -80).astype(np.float32)
+open("bench/data/chunks60.mel", "wb").write(bsqt.encode(y, {"kind": "mel", "key": "b60"}))
 PY
 # ms per chunk and GFLOP/s from --timing, encode then decode
 timed() {  # model batch input -> "ms gflops" of encode+decode
@@ -114,6 +116,23 @@ say "model base (encode + decode of 10.24 s chunks, $THREADS threads; OpenBLAS s
 say "  batch 1: $ms1 ms per chunk, $gf1 GFLOP/s = $(python3 -c "print(f'{100 * $gf1 / $peak:.0f}')")% of peak; PyTorch $(python3 -c "print(f'{$rp1:.0f}')") ms, speedup $(ratio "$rp1" "$ms1")x"
 say "  batch 8: $ms8 ms per chunk, $gf8 GFLOP/s = $(python3 -c "print(f'{100 * $gf8 / $peak:.0f}')")% of peak; PyTorch $(python3 -c "print(f'{$rp8:.0f}')") ms, speedup $(ratio "$rp8" "$ms8")x"
 say "  targets: >= 60% of peak, faster than PyTorch"
+# what a user waits for: the encode | decode pipe as whole processes (loading, the
+# checkpoint's digest, mapping and output included), median of $RUNS, against the
+# PyTorch reference's compute alone on the same chunks and threads
+pipe() {  # batch input -> seconds
+    local s e
+    s=$(now)
+    "$BIN/bsq-encode" -q --threads "$THREADS" --batch "$1" -m bench/data/base.safetensors "$2" \
+        | "$BIN/bsq-decode" -q --threads "$THREADS" --batch "$1" -m bench/data/base.safetensors > /dev/null
+    e=$(now); python3 -c "print($e - $s)"
+}
+p1=(); p60=()
+for _ in $(seq "$RUNS"); do p1+=("$(pipe 1 bench/data/chunks1.mel)"); p60+=("$(pipe 8 bench/data/chunks60.mel)"); done
+pm1=$(median "${p1[@]}"); pm60=$(median "${p60[@]}")
+say "  pipe bsq-encode -m base | bsq-decode -m base, whole processes: one chunk $(printf %.2f "$pm1") s vs PyTorch compute $(python3 -c "print(f'{$rp1 / 1000:.2f}')") s:" \
+    "$(ratio "$(python3 -c "print($rp1 / 1000)")" "$pm1")x ($(verdict "$(ratio "$(python3 -c "print($rp1 / 1000)")" "$pm1")" 1): target >= 1);" \
+    "60 chunks --batch 8 $(printf %.1f "$pm60") s vs $(python3 -c "print(f'{60 * $rp8 / 1000:.1f}')") s:" \
+    "$(ratio "$(python3 -c "print(60 * $rp8 / 1000)")" "$pm60")x ($(verdict "$(ratio "$(python3 -c "print(60 * $rp8 / 1000)")" "$pm60")" 1.3): target >= 1.3)"
 read -r mst gft < <(timed bench/data/tiny.safetensors 8 bench/data/chunks8.mel)
 reft=$(python3 bench/model_reference.py --preset tiny --threads "$THREADS" --runs 3)
 say "model tiny (batch 8): $(python3 -c "print(f'{10240 / $mst:.0f}')") s of audio per s encode+decode ($gft GFLOP/s); PyTorch $(python3 -c "print(f'{10240 / float($(json "$reft" ms_per_chunk_batch8)):.0f}')") s/s"

@@ -27,11 +27,15 @@ enum Distributed {
         return job
     }
 
-    /// A batch too small to split over the processes.
-    static func check(_ run: RunConfig, on all: Collective) throws {
+    /// A batch too small to split over the processes, or data that only
+    /// rank 0 would see (mpirun gives standard input to it alone).
+    static func check(_ run: RunConfig, data: [String], on all: Collective) throws {
         guard all.size > 1 else { return }
         if run.train.batch < all.size {
             throw BSQError("train.batch is \(run.train.batch) but the run has \(all.size) processes: each needs at least one sample (raise --batch or start fewer)")
+        }
+        if data.contains("-") {
+            throw BSQError("'-' (mel frames on standard input) reaches only the first of the \(all.size) processes; give the frames as a file")
         }
     }
 }

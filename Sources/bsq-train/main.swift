@@ -127,7 +127,7 @@ struct Train: ParsableCommand {
                 state = TrainingState(run: run)
             }
         }
-        try Distributed.check(state.run, on: all)
+        try Distributed.check(state.run, data: options.data, on: all)
         let trainer = try Trainer(state: state, operands: options.data, lists: options.lists, root: options.root, val: options.val,
                                   directory: directory, log: options.log, threads: options.threads, collective: all)
         let writer = all.rank == 0

@@ -196,5 +196,8 @@ final class MPITrainCLITests: XCTestCase {
         let small = try mpi(2, try train(dir, extra: ["--batch", "1"]) + ["-o", dir.path("small")])
         XCTAssertEqual(small.status, 1)
         XCTAssertTrue(small.stderr.contains("bsq-train: train.batch is 1 but the run has 2 processes"), small.stderr)
+        let stdin = try mpi(2, try train(dir).dropLast() + ["-", "-o", dir.path("stdin")])
+        XCTAssertEqual(stdin.status, 1)
+        XCTAssertTrue(stdin.stderr.contains("bsq-train: '-' (mel frames on standard input) reaches only the first of the 2 processes"), stdin.stderr)
     }
 }
