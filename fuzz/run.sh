@@ -54,6 +54,7 @@ mkdir -p "$scratch" "$artifacts"
 fork=()
 [ -n "${FUZZ_JOBS:-}" ] && fork=(-fork="$FUZZ_JOBS")
 echo "fuzz: $target ($budget) over fuzz/corpus/$target" >&2
+export BSQ_CACHE=off   # no digest cache entries for the inputs
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=0}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$here/lsan.supp:print_suppressions=0}
 export SWIFT_BACKTRACE=enable=no   # let libFuzzer report a Swift trap (and write its reproducer)

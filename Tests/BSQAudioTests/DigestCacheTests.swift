@@ -7,6 +7,27 @@ import XCTest
 /// takes it from the cache, any change to the file hashes again, and a cache
 /// entry that is not a digest is ignored.
 final class DigestCacheTests: XCTestCase {
+    /// A checkpoint dropped while its digest is still being computed stops
+    /// the digest's thread, so that rewriting the file at once (truncating it
+    /// under the old mapping) is safe; the safetensors fuzzer found the SIGBUS.
+    func testADroppedCheckpointStopsItsDigestBeforeTheFileChanges() throws {
+        let dir = TempDir()
+        setenv("BSQ_CACHE", "off", 1)
+        defer { unsetenv("BSQ_CACHE") }
+        let path = dir.path("m.safetensors")
+        let model = Checkpoint.initialized(try ModelConfig.preset("small", bits: 18, groupSize: nil, conv: true, named: "s"), seed: 1)
+        try model.write(to: path)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        for _ in 0..<20 {
+            do { _ = try Checkpoint(path: path).config }       // starts the digest, then drops the checkpoint
+            let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            try h.truncate(atOffset: 0)                            // in place: the same inode, now empty
+            try h.write(contentsOf: bytes)
+            try h.close()
+        }
+        XCTAssertEqual(try Checkpoint(path: path).sha256, bytes.withUnsafeBytes { SHA256.hex($0) })
+    }
+
     func testDigestsAreRememberedByFileIdentityOnly() throws {
         let dir = TempDir()
         setenv("XDG_CACHE_HOME", dir.path("cache"), 1)

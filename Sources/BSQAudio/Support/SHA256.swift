@@ -41,8 +41,11 @@ public final class SHA256 {
     public static func hex(_ bytes: UnsafeRawBufferPointer) -> String {
         let s = SHA256()
         s.update(bytes)
-        return s.finish().map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        return s.finishHex()
     }
+
+    /// The digest as 64 lowercase hex digits.
+    public func finishHex() -> String { finish().map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() }
 }
 
 /// The SHA-256 of bytes that stay mapped (a checkpoint file): the one
@@ -51,23 +54,52 @@ public final class SHA256 {
 /// wait for it; `hex` waits only when the digest is needed (the codes'
 /// `model.sha256`, written after the first chunk is computed), and remembers it.
 public final class BackgroundDigest: @unchecked Sendable {
-    private var result = ""
+    /// What the thread and the owner share: the result, and a request to stop.
+    private final class State: @unchecked Sendable {
+        var result = ""         // written by the thread before it ends, read after the join
+        private var stop = false
+        private let lock = NSLockLite()
+        var cancelled: Bool {
+            get { lock.sync { stop } }
+            set { lock.sync { stop = newValue } }
+        }
+    }
+    private let state = State()
     private var thread: WorkerThread?
     private let identity: String
     private let lock = NSLockLite()
 
     /// `bytes` must stay valid while `owner` lives (the mapping they belong
-    /// to, kept alive by the digest's thread until it ends).
+    /// to, kept alive by the digest's thread until it ends). The thread stops
+    /// and is joined when the digest goes away, so it never reads a mapping
+    /// whose file has been changed since (a file truncated under a mapping is
+    /// a SIGBUS; the safetensors fuzzer, rewriting one file, found that).
     init(_ bytes: UnsafeRawBufferPointer, owner: AnyObject & Sendable, identity: String) {
         self.identity = identity
         if let known = DigestCache.lookup(identity) {
-            result = known
+            state.result = known
             return
         }
         nonisolated(unsafe) let b = bytes
+        let state = state
         thread = WorkerThread { [owner] in
-            withExtendedLifetime(owner) { self.result = SHA256.hex(b) }   // read after join, which orders it
+            withExtendedLifetime(owner) {
+                let h = SHA256(), piece = 8 << 20
+                var at = 0
+                while at < b.count {
+                    if state.cancelled { return }
+                    let n = min(piece, b.count - at)
+                    h.update(UnsafeRawBufferPointer(rebasing: b[at..<(at + n)]))
+                    at += n
+                }
+                state.result = h.finishHex()
+            }
         }
+    }
+
+    deinit {
+        state.cancelled = true
+        thread?.join()
     }
 
     public var hex: String {
@@ -75,9 +107,9 @@ public final class BackgroundDigest: @unchecked Sendable {
             if let t = thread {
                 t.join()
                 thread = nil
-                DigestCache.store(result, for: identity)
+                DigestCache.store(state.result, for: identity)
             }
-            return result
+            return state.result
         }
     }
 }
