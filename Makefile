@@ -18,8 +18,10 @@ RELEASE    = .build/release
 SWIFT     ?= swift
 # the release build targets the machine it is built on (AVX2/FMA or AVX-512
 # where present); PORTABLE=1 builds for baseline x86-64 (SSE2), to copy elsewhere
+# (with FastMath's fused multiply-adds, -D BSQ_FMA, on a CPU that has FMA)
 PORTABLE  ?=
-SWIFTFLAGS = -c release $(if $(PORTABLE),,-Xswiftc -target-cpu -Xswiftc native)
+HOST_FMA  := $(shell grep -qw fma /proc/cpuinfo 2>/dev/null && echo 1)
+SWIFTFLAGS = -c release $(if $(PORTABLE),,-Xswiftc -target-cpu -Xswiftc native $(if $(HOST_FMA),-Xswiftc -DBSQ_FMA))
 SUDO       = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTHON    ?= python3
 PYENV      = .build/pyenv

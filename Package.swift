@@ -59,6 +59,8 @@ let package = Package(
         .executableTarget(name: "bsq-plot", dependencies: tool),
         .executableTarget(name: "mel2wav", dependencies: tool),
         .executableTarget(name: "wav-metrics", dependencies: tool),
+        // make bench's SIMD table: the kernels of a native and of a PORTABLE build, side by side
+        .executableTarget(name: "kernel-bench", dependencies: ["BSQAudio"], path: "bench/kernels"),
         .target(name: "TestSupport", dependencies: ["BSQAudio"], path: "Tests/TestSupport"),
         .testTarget(name: "BSQAudioTests", dependencies: ["BSQAudio", "TestSupport"]),
         .testTarget(name: "BSQAudioCLITests", dependencies: ["BSQAudio", "BSQAudioCLI", "TestSupport"]),

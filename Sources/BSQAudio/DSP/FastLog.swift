@@ -12,12 +12,32 @@ public enum FastLog {
     /// The natural logarithm (same range and accuracy).
     @inline(__always)
     public static func ln(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        let (k, m) = split(x)
+        return ln(k: k, m: m, s: (m - 1) / (m + 1))
+    }
+
+    /// ln x and 1/x for x in [2⁻¹²⁶, 2¹²⁶] with one division: r = 1/((m + 1)·x)
+    /// gives the series' 1/(m + 1) = r·x and 1/x = r·(m + 1) (within 2 ulp).
+    @inline(__always)
+    public static func lnAndReciprocal(_ x: SIMD8<Float>) -> (ln: SIMD8<Float>, reciprocal: SIMD8<Float>) {
+        let (k, m) = split(x)
+        let m1 = m + 1, r = 1 / (m1 * x)
+        return (ln(k: k, m: m, s: (m - 1) * (r * x)), r * m1)
+    }
+
+    /// x = 2^k·m with m in [√½, √2).
+    @inline(__always)
+    static func split(_ x: SIMD8<Float>) -> (k: SIMD8<Float>, m: SIMD8<Float>) {
         var ix = unsafeBitCast(x, to: SIMD8<Int32>.self) &+ (0x3f80_0000 - 0x3f35_04f3)
         // k as a float without a generic conversion: small integers sit in the mantissa of 1.5·2²³
         let k = unsafeBitCast(((ix &>> 23) &- 0x7f) &+ 0x4B40_0000, to: SIMD8<Float>.self) - 12_582_912
         ix = (ix & 0x007f_ffff) &+ 0x3f35_04f3
-        let m = unsafeBitCast(ix, to: SIMD8<Float>.self)
-        let s = (m - 1) / (m + 1)
+        return (k, unsafeBitCast(ix, to: SIMD8<Float>.self))
+    }
+
+    /// k·ln 2 + ln m from s = (m − 1)/(m + 1): ln m = 2·atanh s by its series.
+    @inline(__always)
+    static func ln(k: SIMD8<Float>, m: SIMD8<Float>, s: SIMD8<Float>) -> SIMD8<Float> {
         let s2 = s * s
         let c3 = SIMD8<Float>(repeating: 1.0 / 3), c5 = SIMD8<Float>(repeating: 1.0 / 5)
         let c7 = SIMD8<Float>(repeating: 1.0 / 7), c9 = SIMD8<Float>(repeating: 1.0 / 9)

@@ -11,6 +11,9 @@ public struct StoredFrame: Sendable {
     /// The stored payload.
     public var payload: [UInt8]
     public var crc: UInt32
+    /// The CRC of `head` and `payload` as computed while they were read (nil:
+    /// not computed, `verify` computes it).
+    public var computedCRC: UInt32?
     /// Byte offset of the frame in its stream.
     public var offset: Int
     /// The stream's name, for errors ("-": standard input).
@@ -71,11 +74,14 @@ public final class FrameReader {
     /// Checks the CRC (and that a zstd payload is one whole zstd frame of the
     /// right size) of a frame read by `nextUnverified`.
     public func verify(_ f: StoredFrame) throws {
-        var c = CRC32()
-        c.update(f.head)
-        c.update(f.payload)
-        guard c.value == f.crc else {
-            throw fail("CRC mismatch (stored \(hex(f.crc)), computed \(hex(c.value)))", f.offset)
+        let computed = f.computedCRC ?? {
+            var c = CRC32()
+            c.update(f.head)
+            c.update(f.payload)
+            return c.value
+        }()
+        guard computed == f.crc else {
+            throw fail("CRC mismatch (stored \(hex(f.crc)), computed \(hex(computed)))", f.offset)
         }
         if f.zstd, let e = f.payload.withUnsafeBytes({ Zstd.check($0, expected: Frame.byteCount(dtype: f.dtype, dims: f.dims)!) }) {
             throw fail(e.message, f.offset)
@@ -83,14 +89,19 @@ public final class FrameReader {
     }
 
     /// The next frame with every header field checked but its CRC not yet
-    /// (so that reading and checking can run on different threads).
+    /// compared (so that reading and checking can run on different threads).
+    /// The CRC is computed as the payload arrives, a piece at a time while
+    /// each piece is still in the cache, not in a second pass over memory.
     public func nextUnverified() throws -> StoredFrame? {
         guard let h = try nextHeader(parseMeta: true) else { return nil }
-        let payload = try readPayload(h.stored, frame: h.at)
+        var computed = CRC32()
+        computed.update(h.head)
+        let payload = try readPayload(h.stored, frame: h.at, crc: &computed)
         var crcBytes: UInt32 = 0
         try readExactly(4, into: &crcBytes, frame: h.at)
         let crc = UInt32(littleEndian: crcBytes)
-        return StoredFrame(dtype: h.dtype, dims: h.dims, meta: h.meta, zstd: h.zstd, head: h.head, payload: payload, crc: crc, offset: h.at, stream: source.name)
+        return StoredFrame(dtype: h.dtype, dims: h.dims, meta: h.meta, zstd: h.zstd, head: h.head, payload: payload, crc: crc, computedCRC: computed.value,
+                           offset: h.at, stream: source.name)
     }
 
     /// Passes over the next frame, reading its header (every field but the
@@ -172,17 +183,32 @@ public final class FrameReader {
         return Header(dtype: dtype, dims: dims, meta: meta, zstd: zstd, head: head, stored: Int(stored), at: at)
     }
 
-    /// Reads a payload; a large one is read in growing pieces so that a stream
-    /// that claims more than it holds never makes us allocate the claim.
-    private func readPayload(_ n: Int, frame: Int) throws -> [UInt8] {
+    /// Reads a payload, adding it to `crc`; a large one is read in growing
+    /// pieces so that a stream that claims more than it holds never makes us
+    /// allocate the claim.
+    private func readPayload(_ n: Int, frame: Int, crc: inout CRC32) throws -> [UInt8] {
         let piece = 1 << 26
-        if n <= piece { return try readBytes(n, frame: frame) }
+        if n <= piece { return try readBytes(n, frame: frame, crc: &crc) }
         var out = [UInt8]()
         while out.count < n {
             let k = min(n - out.count, max(piece, out.count))
-            out += try readBytes(k, frame: frame)
+            out += try readBytes(k, frame: frame, crc: &crc)
         }
         return out
+    }
+
+    /// Reads `n` bytes in reads of at most 256 KiB, each added to `crc` right after it arrives.
+    private func readBytes(_ n: Int, frame: Int, crc: inout CRC32) throws -> [UInt8] {
+        try [UInt8](unsafeUninitializedCapacity: n) { buf, count in
+            var done = 0
+            while done < n {
+                let k = min(n - done, 1 << 18)
+                try readExactly(k, into: buf.baseAddress! + done, frame: frame)
+                crc.update(UnsafeRawBufferPointer(start: buf.baseAddress! + done, count: k))
+                done += k
+            }
+            count = n
+        }
     }
 
     /// The next frame, decompressed and checked, or nil at the end.

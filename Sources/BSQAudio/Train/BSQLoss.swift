@@ -173,13 +173,23 @@ public struct BSQLoss: Sendable {
 
     /// p[c] = softmax_c(s·Σ_j u[j]·(±1)) over the 2^bits entries of a group, bit
     /// j of c (most significant first) choosing the sign of coordinate j.
+    /// The sums are built bit by bit in place (after j bits, entry k holds the
+    /// sum over the leading bits k), C additions where a sum per entry takes
+    /// C·bits, and in the same order: the same values.
     static func groupSoftmax(_ u: UnsafePointer<Float>, bits: Int, scale s: Double, into p: UnsafeMutablePointer<Double>) {
         let C = 1 << bits
+        p[0] = 0
+        for j in 0..<bits {
+            let uj = Double(u[j])
+            for k in stride(from: (1 << j) - 1, through: 0, by: -1) {   // from the top: entries above k are read already
+                let t = p[k]
+                p[2 * k] = t - uj
+                p[2 * k + 1] = t + uj
+            }
+        }
         var top = -Double.infinity
         for c in 0..<C {
-            var t = 0.0
-            for j in 0..<bits { t += (c >> (bits - 1 - j)) & 1 == 1 ? Double(u[j]) : -Double(u[j]) }
-            p[c] = s * t
+            p[c] *= s
             top = max(top, p[c])
         }
         var z = 0.0
@@ -188,15 +198,28 @@ public struct BSQLoss: Sendable {
     }
 
     /// Adds to o[j] the gradient in u[j] of a loss whose gradient in the
-    /// softmax `p` of `groupSoftmax` is `g`.
+    /// softmax `p` of `groupSoftmax` is `g`: o[j] += Σ_c ±d[c] (+ where bit j
+    /// of c is set), d = s·p ⊙ (g − ⟨g, p⟩), reduced pairwise from the last
+    /// bit to the first (2C additions instead of C·bits).
     static func groupSoftmaxBackward(_ p: UnsafePointer<Double>, _ g: UnsafePointer<Double>, bits: Int, scale s: Double,
                                      into o: UnsafeMutablePointer<Double>) {
         let C = 1 << bits
         var dot = 0.0
         for c in 0..<C { dot += g[c] * p[c] }
-        for c in 0..<C {
-            let d = s * p[c] * (g[c] - dot)
-            for j in 0..<bits { o[j] += (c >> (bits - 1 - j)) & 1 == 1 ? d : -d }
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: C) { buf in
+            let d = buf.baseAddress!
+            for c in 0..<C { d[c] = s * p[c] * (g[c] - dot) }
+            var n = C
+            for j in stride(from: bits - 1, through: 0, by: -1) {
+                n /= 2
+                var diff = 0.0
+                for k in 0..<n {
+                    let lo = d[2 * k], hi = d[2 * k + 1]
+                    diff += hi - lo
+                    d[k] = lo + hi
+                }
+                o[j] += diff
+            }
         }
     }
 

@@ -108,9 +108,9 @@ extension BSQLoss {
                         var hRow = SIMD8<Float>.zero, dRow = SIMD8<Float>.zero
                         for v in 0..<V {
                             let q = bv[v], x = ac * q, y = x + eps
-                            let l = FastLog.ln(y)
+                            let (l, ry) = FastLog.lnAndReciprocal(y)
                             hRow += x * l
-                            let f = l + x / y
+                            let f = l + x * ry
                             dRow += q * f
                             sb[v] += ac * f
                         }

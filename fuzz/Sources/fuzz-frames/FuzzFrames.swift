@@ -27,6 +27,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         c.update(stored.head)
         c.update(stored.payload)
         fixed.crc = c.value
+        // the CRC computed piecewise while reading is the CRC of the whole frame
+        precondition(stored.computedCRC == c.value, "CRC computed while reading differs from the whole frame's")
         _ = try? reader.verify(stored)
         do {
             try reader.verify(fixed)
