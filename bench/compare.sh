@@ -2,6 +2,7 @@
 # The kit before and after a change, side by side in one run, on the same data:
 #   bash bench/compare.sh OLD_BIN NEW_BIN       two folders of built tools
 #   make bench-compare OLD=<commit>             builds <commit> in .build-old (a git worktree) and compares
+#   TRAIN_SET=model.group_size=18               passes one --set to every training run
 # Model inference (base preset, 10.24 s chunks, whole processes as users run them) and
 # training steps (tiny and small presets, batch 8), each measured alternately for the
 # two builds, RUNS times (median, and the spread min..max so that noise can be judged);
@@ -66,7 +67,7 @@ train() {  # bin preset steps -> "steps_per_s peak_mb"
     local run=bench/out/cmp-run
     rm -rf "$run"
     /usr/bin/time -f %M -o bench/out/rss "$1/bsq-train" train -q --preset "$2" --batch 8 --steps "$3" --threads "$THREADS" \
-        --set train.log_every=1 --set train.checkpoint_every=1000000 -o "$run" bench/data/train.mel
+        ${TRAIN_SET:+--set "$TRAIN_SET"} --set train.log_every=1 --set train.checkpoint_every=1000000 -o "$run" bench/data/train.mel
     python3 -c "
 import json, statistics, sys
 r = [o['steps_per_s'] for o in map(json.loads, open(sys.argv[1])) if o.get('kind') == 'train' and o['step'] > 1]
@@ -82,7 +83,7 @@ want train && for preset in ${TRAIN_PRESETS:-tiny small}; do
             sps[$side]+=" $s"; mb[$side]+=" $m"
         done
     done
-    say "train $preset, batch 8, steps/s:"
+    say "train $preset, batch 8${TRAIN_SET:+, $TRAIN_SET}, steps/s:"
     say "  old $(stats ${sps[OLD]})   new $(stats ${sps[NEW]})   new/old $(ratio "$(med ${sps[NEW]})" "$(med ${sps[OLD]})")"
     say "  peak RSS, MB: old $(med ${mb[OLD]}) new $(med ${mb[NEW]})"
 done

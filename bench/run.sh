@@ -11,6 +11,8 @@
 #           matmul efficiency against the sgemm peak, and the memory --recompute saves
 #   mpi:    bsq-train train on 1 process x 2 threads vs mpirun -np 2 x 1 thread, the gradients'
 #           all-reduce on loopback, and a projection to 64 nodes (bench/mpi.sh)
+#   simd:   bench/kernels (kernel-bench) from this build and from a PORTABLE one: what
+#           compiling for the host gains, kernel by kernel (bench/simd.sh)
 # Each timing is the median of several runs, taken alternately so that the
 # machine's drift affects both sides alike. Results also go to bench/out/results.txt.
 set -euo pipefail
@@ -22,7 +24,7 @@ OUT=bench/out/results.txt
 : > "$OUT"
 say() { echo "$*" | tee -a "$OUT"; }
 
-want() { [[ ",${BENCH:-frames,mel,model,wave,train,mpi}," == *",$1,"* ]]; }   # BENCH=model make bench runs one part
+want() { [[ ",${BENCH:-frames,mel,model,wave,train,mpi,simd}," == *",$1,"* ]]; }   # BENCH=model make bench runs one part
 bash bench/make_bench_audio.sh
 
 now() { date +%s.%N; }
@@ -182,17 +184,19 @@ done
 fi
 
 # --- train ---------------------------------------------------------------------
-# One bsq-train run per preset on a fixed mel stream of the bench speech, logging every
+# bsq-train runs per preset on a fixed mel stream of the bench speech, logging every
 # step: steps/s is the median of the log's per-step steps_per_s without the first step
 # (warm-up; the checkpoint written at the end is outside every logged step). The PyTorch
 # reference times the same step (forward with training BatchNorm, loss, backward, clip,
-# AdamW, EMA) after one warm-up step. Peak memory: /usr/bin/time %M for bsq-train,
+# AdamW, EMA) after one warm-up step. The two alternate TRAIN_REPEATS times (this
+# machine drifts by 20 % within minutes) and each side's figure is the median of its runs. Peak memory: /usr/bin/time %M for bsq-train,
 # ru_maxrss for python (which includes torch itself, ~0.5 GB). Matmul efficiency: the
 # model's FLOPs per step (3x the forward's, as counted in bench/train_reference.py) per
 # second, against the sgemm peak.
 if want train; then
 THREADS=${THREADS:-$(nproc)}
-TRAIN_STEPS=${TRAIN_STEPS:-6}             # steps per run, the first one not counted
+TRAIN_STEPS=${TRAIN_STEPS:-8}             # steps per run, the first one not counted
+TRAIN_REPEATS=${TRAIN_REPEATS:-3}         # runs per side, alternating
 TRAIN_BATCH=${TRAIN_BATCH:-8}
 TRAIN_PRESETS=${TRAIN_PRESETS:-tiny small}
 [ "$TRAIN_STEPS" -ge 2 ] || { echo "bench: TRAIN_STEPS must be >= 2" >&2; exit 2; }
@@ -218,18 +222,33 @@ eff() { python3 -c "import sys; g = float(sys.argv[1]) * float(sys.argv[2]); pri
 peak1=$(bench/out/sgemm_peak 1)
 tiny_mb=""
 for p in $TRAIN_PRESETS; do
-    out=$(swift_train "$p"); read -r sps smb sgemm1 <<< "$out"
-    ref=$(python3 bench/train_reference.py --preset "$p" --batch "$TRAIN_BATCH" --threads "$THREADS" \
-          --steps $((TRAIN_STEPS - 1)) --warmup 1)
-    rps=$(json "$ref" steps_per_s); rmb=$(python3 -c "print(f'{$(json "$ref" peak_rss_mb):.0f}')"); gfs=$(json "$ref" gflop_per_step)
-    say "train $p (batch $TRAIN_BATCH, $THREADS threads, median of $((TRAIN_STEPS - 1)) steps; $(python3 -c "print(f'{$gfs:.0f}')") GFLOP per step; OpenBLAS sgemm peak $peak GFLOP/s)"
+    all_sps=(); all_rps=()
+    for _ in $(seq "$TRAIN_REPEATS"); do
+        out=$(swift_train "$p"); read -r sps smb sgemm1 <<< "$out"; all_sps+=("$sps")
+        ref=$(python3 bench/train_reference.py --preset "$p" --batch "$TRAIN_BATCH" --threads "$THREADS" \
+              --steps $((TRAIN_STEPS - 1)) --warmup 1)
+        all_rps+=("$(json "$ref" steps_per_s)")
+    done
+    sps=$(median "${all_sps[@]}"); rps=$(median "${all_rps[@]}")
+    rmb=$(python3 -c "print(f'{$(json "$ref" peak_rss_mb):.0f}')"); gfs=$(json "$ref" gflop_per_step)
+    say "train $p (batch $TRAIN_BATCH, $THREADS threads, median of $TRAIN_REPEATS alternating runs of $((TRAIN_STEPS - 1)) steps each; $(python3 -c "print(f'{$gfs:.0f}')") GFLOP per step; OpenBLAS sgemm peak $peak GFLOP/s)"
     say "  bsq-train  $(rate "$sps"), peak $smb MB, $(eff "$sps" "$gfs")"
     say "  PyTorch    $(rate "$rps"), peak $rmb MB, $(eff "$rps" "$gfs")"
     say "  bsq-train matmuls alone (BSQ_PROFILE_SGEMM=1): $sgemm1 GFLOP/s per thread = $(python3 -c "print(f'{100 * $sgemm1 / $peak1:.0f}')")% of the 1-thread sgemm peak ($peak1 GFLOP/s); target >= 60%"
-    say "  bsq-train / PyTorch  steps/s $(ratio "$sps" "$rps")x ($(verdict "$(ratio "$sps" "$rps")" 1): target >= 1), peak memory $(ratio "$smb" "$rmb")x"
+    target=1; [ "$p" = tiny ] && target=1.3       # issue 17: the tiny step at >= 1.3x PyTorch
+    say "  bsq-train / PyTorch  steps/s $(ratio "$sps" "$rps")x ($(verdict "$(ratio "$sps" "$rps")" "$target"): target >= $target), peak memory $(ratio "$smb" "$rmb")x"
     if [ "$p" = tiny ]; then tiny_mb=$smb; tiny_sps=$sps; fi
 done
 if [ -n "$tiny_mb" ]; then
+    # the whole-code entropy (model.group_size=18, 2^18 codes per token) against the presets' (9)
+    g9=(); g18=()
+    for _ in $(seq "$TRAIN_REPEATS"); do
+        out=$(swift_train tiny); read -r s _ _ <<< "$out"; g9+=("$s")
+        out=$(swift_train tiny --set model.group_size=18); read -r s _ _ <<< "$out"; g18+=("$s")
+    done
+    t9=$(python3 -c "print(1 / $(median "${g9[@]}"))"); t18=$(python3 -c "print(1 / $(median "${g18[@]}"))")
+    say "train tiny with model.group_size=18: $(printf %.2f "$t18") s per step vs $(printf %.2f "$t9") s with the presets' 9 (median of $TRAIN_REPEATS alternating runs):" \
+        "the whole-code entropy adds $(python3 -c "print(f'{$t18 - $t9:.2f}')") s per step ($(python3 -c "print(f'{100 * ($t18 - $t9) / $t9:.0f}')")%)"
     out=$(swift_train tiny --recompute); read -r csps cmb _ <<< "$out"
     say "train tiny --recompute (batch $TRAIN_BATCH): peak $cmb MB vs $tiny_mb MB without: memory saved by --recompute" \
         "$((tiny_mb - cmb)) MB ($(python3 -c "print(f'{100 * ($tiny_mb - $cmb) / $tiny_mb:.0f}')")%), at $(python3 -c "print(f'{$csps:.3f}')") steps/s ($(ratio "$csps" "$tiny_sps")x)"
@@ -240,5 +259,9 @@ fi
 # data-parallel training (bench/mpi.sh): 1 process x 2 threads vs mpirun -np 2, the
 # gradients' all-reduce on loopback, and the projection to 64 nodes
 if want mpi; then OUT=$OUT BIN=$BIN bash bench/mpi.sh; fi
+
+# --- simd ----------------------------------------------------------------------
+# kernel by kernel, this build against the same code built PORTABLE (bench/simd.sh)
+if want simd; then OUT=$OUT BIN=$BIN bash bench/simd.sh; fi
 
 say "bench: results in $OUT"

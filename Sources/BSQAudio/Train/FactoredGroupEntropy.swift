@@ -98,7 +98,7 @@ extension BSQLoss {
         let C1 = a.count, V = b.count / 8
         var h = 0.0
         var sumB = [SIMD8<Float>](repeating: .zero, count: V)
-        var accB = [Double](repeating: 0, count: b.count)
+        var accB = [SIMD8<Double>](repeating: .zero, count: V)
         b.withUnsafeBufferPointer { bp in
             bp.baseAddress!.withMemoryRebound(to: SIMD8<Float>.self, capacity: V) { bv in
                 sumB.withUnsafeMutableBufferPointer { sb in
@@ -109,22 +109,22 @@ extension BSQLoss {
                         for v in 0..<V {
                             let q = bv[v], x = ac * q, y = x + eps
                             let (l, ry) = FastLog.lnAndReciprocal(y)
-                            hRow += x * l
-                            let f = l + x * ry
-                            dRow += q * f
-                            sb[v] += ac * f
+                            hRow = FastMath.fma(x, l, hRow)
+                            let f = FastMath.fma(x, ry, l)
+                            dRow = FastMath.fma(q, f, dRow)
+                            sb[v] = FastMath.fma(ac, f, sb[v])
                         }
                         h -= Double(hRow.sum())
                         da[c] = -Double(dRow.sum())
-                        // flush Σ_{c₁} a·f′ to double every 16 rows
+                        // flush Σ_{c₁} a·f′ to double every 16 rows, eight lanes at a time
                         if c % 16 == 15 || c == C1 - 1 {
-                            for v in 0..<V { for i in 0..<8 { accB[v * 8 + i] += Double(sb[v][i]) }; sb[v] = .zero }
+                            for v in 0..<V { accB[v] += SIMD8<Double>(sb[v]); sb[v] = .zero }
                         }
                     }
                 }
             }
         }
-        for i in 0..<b.count { db[i] = -accB[i] }
+        for i in 0..<b.count { db[i] = -accB[i / 8][i % 8] }
         return h
     }
 }
