@@ -137,6 +137,7 @@ public struct BSQLoss: Sendable {
                     Parallel.forEach(blocks, threads: threads) { b, _ in
                         var dprob = [Double](repeating: 0, count: C)
                         var h = 0.0
+                        let perToken = ent / Double(N)
                         for r in (b * blockSize)..<min(n, (b + 1) * blockSize) {
                             for gi in 0..<groups {
                                 let p = pr + (r * groups + gi) * C
@@ -145,7 +146,7 @@ public struct BSQLoss: Sendable {
                                     let lp = log(p[c] + 1e-8)
                                     h -= p[c] * lp
                                     let dhp = -(lp + p[c] / (p[c] + 1e-8))
-                                    dprob[c] = ent * (gamma0 * dhp - gamma * dhm[gi * C + c]) / Double(N)
+                                    dprob[c] = perToken * (gamma0 * dhp - gamma * dhm[gi * C + c])
                                 }
                                 BSQLoss.groupSoftmaxBackward(p, dprob, bits: G, scale: s, into: gr + r * L + gi * G)
                             }
