@@ -103,21 +103,31 @@ extension BSQLoss {
             bp.baseAddress!.withMemoryRebound(to: SIMD8<Float>.self, capacity: V) { bv in
                 sumB.withUnsafeMutableBufferPointer { sb in
                     let eps = SIMD8<Float>(repeating: 1e-8)
-                    for c in 0..<C1 {
-                        let ac = SIMD8<Float>(repeating: a[c])
-                        var hRow = SIMD8<Float>.zero, dRow = SIMD8<Float>.zero
+                    // two rows at a time: each column's b and running sum loaded once for both
+                    var c = 0
+                    while c < C1 {
+                        let pair = c + 1 < C1
+                        let a0 = SIMD8<Float>(repeating: a[c]), a1 = SIMD8<Float>(repeating: pair ? a[c + 1] : 0)
+                        var h0 = SIMD8<Float>.zero, d0 = SIMD8<Float>.zero, h1 = SIMD8<Float>.zero, d1 = SIMD8<Float>.zero
                         for v in 0..<V {
-                            let q = bv[v], x = ac * q, y = x + eps
-                            let (l, ry) = FastLog.lnAndReciprocal(y)
-                            hRow = FastMath.fma(x, l, hRow)
-                            let f = FastMath.fma(x, ry, l)
-                            dRow = FastMath.fma(q, f, dRow)
-                            sb[v] = FastMath.fma(ac, f, sb[v])
+                            let q = bv[v], x0 = a0 * q, x1 = a1 * q
+                            let (l0, r0) = FastLog.lnAndReciprocal(x0 + eps), (l1, r1) = FastLog.lnAndReciprocal(x1 + eps)
+                            h0 = FastMath.fma(x0, l0, h0)
+                            h1 = FastMath.fma(x1, l1, h1)
+                            let f0 = FastMath.fma(x0, r0, l0), f1 = FastMath.fma(x1, r1, l1)
+                            d0 = FastMath.fma(q, f0, d0)
+                            d1 = FastMath.fma(q, f1, d1)
+                            sb[v] = FastMath.fma(a1, f1, FastMath.fma(a0, f0, sb[v]))
                         }
-                        h -= Double(hRow.sum())
-                        da[c] = -Double(dRow.sum())
+                        h -= Double(h0.sum())
+                        da[c] = -Double(d0.sum())
+                        if pair {
+                            h -= Double(h1.sum())
+                            da[c + 1] = -Double(d1.sum())
+                        }
+                        c += 2
                         // flush Σ_{c₁} a·f′ to double every 16 rows, eight lanes at a time
-                        if c % 16 == 15 || c == C1 - 1 {
+                        if c % 16 == 0 || c >= C1 {
                             for v in 0..<V { accB[v] += SIMD8<Double>(sb[v]); sb[v] = .zero }
                         }
                     }
