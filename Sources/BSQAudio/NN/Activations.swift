@@ -123,11 +123,18 @@ public enum Activations {
         }
     }
 
-    /// SiLU′(x) = σ(x)·(1 + x·(1 − σ(x))).
+    /// SiLU′(x) = σ(x)·(1 + x·(1 − σ(x))), eight at a time (dx may be dout).
     public static func siluBackward(dx: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, x: UnsafePointer<Float>, count: Int) {
-        for i in 0..<count {
-            let s = 1 / (1 + expf(-x[i]))
-            dx[i] = dout[i] * s * (1 + x[i] * (1 - s))
+        var i = 0
+        while i + 8 <= count {
+            let v = load(x + i), d = load(dout + i)
+            let s = 1 / (1 + FastMath.exp(-v))
+            store(d * s * (1 + v * (1 - s)), dx + i)
+            i += 8
+        }
+        for j in i..<count {
+            let s = 1 / (1 + expf(-x[j]))
+            dx[j] = dout[j] * s * (1 + x[j] * (1 - s))
         }
     }
 
@@ -136,14 +143,22 @@ public enum Activations {
         for i in 0..<count { dx[i] = dout[i] * (1 - y[i] * y[i]) }
     }
 
-    /// GLU: out = a·σ(b) over [rows, 2·cols] → da = dout·σ(b), db = dout·a·σ(b)(1 − σ(b)).
+    /// GLU: out = a·σ(b) over [rows, 2·cols] → da = dout·σ(b), db = dout·a·σ(b)(1 − σ(b)), eight at a time.
     public static func gluBackward(dx: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, x: UnsafePointer<Float>, rows: Int, cols: Int) {
         for r in 0..<rows {
             let a = x + r * 2 * cols, g = dx + r * 2 * cols, d = dout + r * cols
-            for i in 0..<cols {
-                let s = 1 / (1 + expf(-a[cols + i]))
-                g[i] = d[i] * s
-                g[cols + i] = d[i] * a[i] * s * (1 - s)
+            var i = 0
+            while i + 8 <= cols {
+                let av = load(a + i), dv = load(d + i)
+                let s = 1 / (1 + FastMath.exp(-load(a + cols + i)))
+                store(dv * s, g + i)
+                store(dv * av * s * (1 - s), g + cols + i)
+                i += 8
+            }
+            for j in i..<cols {
+                let s = 1 / (1 + expf(-a[cols + j]))
+                g[j] = d[j] * s
+                g[cols + j] = d[j] * a[j] * s * (1 - s)
             }
         }
     }
