@@ -12,14 +12,22 @@ mkdir -p bench/out
 # the portable build of the one product, in a scratch folder of its own
 "$SWIFT" build -c release --product kernel-bench --scratch-path .build/portable > bench/out/portable-build.log 2>&1 \
     || { cat bench/out/portable-build.log >&2; exit 1; }
-taskset -c 0 "$BIN/kernel-bench" > bench/out/kernels-native.jsonl
-taskset -c 0 .build/portable/release/kernel-bench > bench/out/kernels-portable.jsonl
+: > bench/out/kernels-native.jsonl; : > bench/out/kernels-portable.jsonl
+for _ in $(seq "${SIMD_RUNS:-3}"); do    # alternating, so that the machine's drift affects both alike
+    taskset -c 0 "$BIN/kernel-bench" >> bench/out/kernels-native.jsonl
+    taskset -c 0 .build/portable/release/kernel-bench >> bench/out/kernels-portable.jsonl
+done
 python3 - bench/out/kernels-portable.jsonl bench/out/kernels-native.jsonl <<'PY' | tee -a "$OUT"
-import json, sys
-portable, native = ([json.loads(l) for l in open(p)] for p in sys.argv[1:3])
+import json, statistics, sys
+def medians(path):  # kernel -> the median over the runs, in the order of the first run
+    runs = {}
+    for o in map(json.loads, open(path)):
+        runs.setdefault(o["kernel"], []).append(o)
+    return [dict(v[0], ns=statistics.median(o["ns"] for o in v)) for v in runs.values()]
+portable, native = medians(sys.argv[1]), medians(sys.argv[2])
 flags = open("/proc/cpuinfo").read()
 cpu = ", ".join(f for f in ("avx2", "fma", "avx512f") if f" {f} " in flags or f" {f}\n" in flags)
-print(f"SIMD: kernel-bench, one core, ns per unit (median of 7); PORTABLE = baseline x86-64 (SSE2), native = make build on this CPU ({cpu})")
+print(f"SIMD: kernel-bench, one core, ns per unit (median of {len(open(sys.argv[2]).readlines()) // len(native)} alternating runs of medians of 7); PORTABLE = baseline x86-64 (SSE2), native = make build on this CPU ({cpu})")
 print(f"  {'kernel':30} {'unit':16} {'PORTABLE':>10} {'native':>10} {'gain':>6}")
 for p, n in zip(portable, native):
     assert p["kernel"] == n["kernel"]
