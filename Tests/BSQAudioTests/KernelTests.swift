@@ -56,3 +56,37 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(a[0], b[0], accuracy: 1e-7)
     }
 }
+
+/// The loader's branch-free finiteness scan finds every non-finite value,
+/// wherever it sits (a vector block, the tail, a later block), and passes
+/// every finite one (largest, subnormal, negative zero).
+final class FiniteScanTests: XCTestCase {
+    func testEveryNonFiniteValueIsFoundAndEveryFiniteOnePasses() throws {
+        let n = (1 << 14) + 37
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("finite-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func scan(_ values: [Float]) throws {
+            let header = Array("{\"w\":{\"dtype\":\"F32\",\"shape\":[\(values.count)],\"data_offsets\":[0,\(4 * values.count)]}}".utf8)
+            var bytes = withUnsafeBytes(of: UInt64(header.count).littleEndian) { Array($0) } + header
+            for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 } }
+            let path = dir.appendingPathComponent("w.safetensors").path
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let st = try SafeTensors(path: path)
+            try st.checkFinite(st.entry("w")!)
+        }
+        var finite = [Float](repeating: 1, count: n)
+        finite[3] = .greatestFiniteMagnitude; finite[17] = -.greatestFiniteMagnitude
+        finite[40] = .leastNonzeroMagnitude; finite[41] = -0.0; finite[n - 1] = -.greatestFiniteMagnitude
+        XCTAssertNoThrow(try scan(finite))
+        for bad in [Float.nan, -Float.nan, .infinity, -.infinity, Float(bitPattern: 0x7FC0_0001)] {
+            for at in [0, 15, 16, 1000, (1 << 14) - 1, 1 << 14, n - 1] {
+                var v = finite
+                v[at] = bad
+                XCTAssertThrowsError(try scan(v), "\(bad) at \(at)") { e in
+                    XCTAssertTrue("\(e)".contains("at element \(at)"), "\(e)")
+                }
+            }
+        }
+    }
+}
