@@ -92,8 +92,9 @@ extension BSQLoss {
 
     /// −Σ_{c₁,c₂} x·ln(x + ε), x = a[c₁]·b[c₂], and its gradients in a and b:
     /// ∂/∂a[c₁] = Σ_{c₂} b·f′(x), ∂/∂b[c₂] = Σ_{c₁} a·f′(x), f′(x) = −(ln(x + ε) + x/(x + ε)).
-    /// Eight pairs at a time in single precision; sums go to double every row.
-    /// `b.count` must be a multiple of 8.
+    /// Eight pairs at a time in single precision, two rows of a per pass; the
+    /// column sums go to double every 16 rows. `a.count` must be even (it is
+    /// 2^G₁) and `b.count` a multiple of 8.
     static func productEntropy(_ a: [Float], _ b: [Float], da: inout [Double], db: inout [Double]) -> Double {
         let C1 = a.count, V = b.count / 8
         var h = 0.0
@@ -104,10 +105,10 @@ extension BSQLoss {
                 sumB.withUnsafeMutableBufferPointer { sb in
                     let eps = SIMD8<Float>(repeating: 1e-8)
                     // two rows at a time: each column's b and running sum loaded once for both
+                    precondition(C1 % 2 == 0, "productEntropy takes rows in pairs")
                     var c = 0
                     while c < C1 {
-                        let pair = c + 1 < C1
-                        let a0 = SIMD8<Float>(repeating: a[c]), a1 = SIMD8<Float>(repeating: pair ? a[c + 1] : 0)
+                        let a0 = SIMD8<Float>(repeating: a[c]), a1 = SIMD8<Float>(repeating: a[c + 1])
                         var h0 = SIMD8<Float>.zero, d0 = SIMD8<Float>.zero, h1 = SIMD8<Float>.zero, d1 = SIMD8<Float>.zero
                         for v in 0..<V {
                             let q = bv[v], x0 = a0 * q, x1 = a1 * q
@@ -120,14 +121,12 @@ extension BSQLoss {
                             sb[v] = FastMath.fma(a1, f1, FastMath.fma(a0, f0, sb[v]))
                         }
                         h -= Double(h0.sum())
+                        h -= Double(h1.sum())
                         da[c] = -Double(d0.sum())
-                        if pair {
-                            h -= Double(h1.sum())
-                            da[c + 1] = -Double(d1.sum())
-                        }
+                        da[c + 1] = -Double(d1.sum())
                         c += 2
                         // flush Σ_{c₁} a·f′ to double every 16 rows, eight lanes at a time
-                        if c % 16 == 0 || c >= C1 {
+                        if c % 16 == 0 || c == C1 {
                             for v in 0..<V { accB[v] += SIMD8<Double>(sb[v]); sb[v] = .zero }
                         }
                     }
